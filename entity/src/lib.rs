@@ -1,0 +1,8 @@
+//! SeaORM entities: the tables as Rust types, and nothing else.
+//!
+//! Behaviour lives in the application's `domain` module; migrations live in
+//! the `migration` crate and do not depend on this one.
+
+pub mod membership;
+pub mod profile;
+pub mod workspace;

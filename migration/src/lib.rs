@@ -1,0 +1,17 @@
+//! Database migrations: frozen history, independent of the `entity` crate.
+//!
+//! Tables and columns are named with `DeriveIden` enums local to each
+//! migration, so a later change to an entity can never rewrite the past.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_foundation::Migration)]
+    }
+}

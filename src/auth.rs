@@ -1,0 +1,254 @@
+//! Bearer tokens -> [`Identity`]. The verifier is a small seam: HS256 with a
+//! shared secret today; an OpenID key set plugs in as another [`Keys`].
+
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::config::Settings;
+use crate::domain::profiles::{normalise_email, Identity};
+
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// The claims we read. `sub`, `email` and `exp` are required.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Why a token was refused; the message is safe to show the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthError(pub String);
+
+enum Keys {
+    Hs256(DecodingKey),
+}
+
+pub struct Verifier {
+    keys: Keys,
+    validation: Validation,
+}
+
+impl Verifier {
+    pub fn hs256(secret: &[u8], issuer: Option<&str>, audience: Option<&str>) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 30;
+        if let Some(iss) = issuer {
+            validation.set_issuer(&[iss]);
+        }
+        match audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        Self {
+            keys: Keys::Hs256(DecodingKey::from_secret(secret)),
+            validation,
+        }
+    }
+
+    /// Verifies a compact JWT. Only the configured algorithm is accepted,
+    /// so `alg: none` and algorithm confusion are refused.
+    pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        let key = match &self.keys {
+            Keys::Hs256(key) => key,
+        };
+        let data = decode::<Claims>(token, key, &self.validation)
+            .map_err(|e| AuthError(format!("Invalid token: {e}")))?;
+        let claims = data.claims;
+        let email = normalise_email(&claims.email);
+        if claims.sub.trim().is_empty() || !email.contains('@') {
+            return Err(AuthError("Invalid token: `sub` and `email` are required".into()));
+        }
+        Ok(Identity {
+            subject: claims.sub,
+            email,
+            name: claims.name,
+            email_verified: claims.email_verified.unwrap_or(true),
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header value.
+pub fn bearer(header: &str) -> Result<&str, AuthError> {
+    let (scheme, token) = header
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| AuthError("Authorization must be `Bearer <token>`".into()))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError("Authorization must be `Bearer <token>`".into()));
+    }
+    Ok(token.trim())
+}
+
+/// Signs an HS256 token (the `token` command and tests).
+pub fn mint(secret: &[u8], claims: &Claims) -> String {
+    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
+        .expect("HS256 signing with an in-memory key cannot fail")
+}
+
+pub fn expiry_in(ttl: Duration) -> u64 {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    (now + ttl).as_secs()
+}
+
+/// The signing secret and whether it is the development one.
+pub struct SecretSource {
+    pub secret: Vec<u8>,
+    pub dev_mode: bool,
+    /// Where the development secret is kept, if anywhere.
+    pub dev_secret_file: Option<PathBuf>,
+}
+
+/// The configured secret, or in development mode one generated once and
+/// kept beside the SQLite database (or in memory for an in-memory database).
+pub fn secret_source(settings: &Settings) -> Result<SecretSource, String> {
+    if settings.auth_jwks_url.is_some() {
+        return Err("AUTH_JWKS_URL is not supported yet: use AUTH_JWT_SECRET".into());
+    }
+    if let Some(secret) = &settings.auth_jwt_secret {
+        let bytes = secret.expose().as_bytes().to_vec();
+        if bytes.len() < MIN_SECRET_LEN {
+            return Err(format!("AUTH_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes"));
+        }
+        return Ok(SecretSource {
+            secret: bytes,
+            dev_mode: false,
+            dev_secret_file: None,
+        });
+    }
+    let file = dev_secret_path(settings.database_url.expose());
+    let secret = match &file {
+        Some(path) => load_or_create(path).map_err(|e| format!("dev secret {}: {e}", path.display()))?,
+        None => random_secret(),
+    };
+    Ok(SecretSource {
+        secret,
+        dev_mode: true,
+        dev_secret_file: file,
+    })
+}
+
+/// `invitations.db` -> `invitations.db.jwt-secret`; for PostgreSQL, a file
+/// in the working directory; none for an in-memory database.
+fn dev_secret_path(database_url: &str) -> Option<PathBuf> {
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return Some(PathBuf::from("invitations.jwt-secret"));
+    };
+    let path = rest.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" || database_url.contains("mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(format!("{path}.jwt-secret")))
+}
+
+fn load_or_create(path: &Path) -> std::io::Result<Vec<u8>> {
+    match std::fs::read_to_string(path) {
+        Ok(s) if s.trim().len() >= MIN_SECRET_LEN => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let secret = random_secret();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, &secret)?;
+    Ok(secret)
+}
+
+fn random_secret() -> Vec<u8> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<String>().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn claims(exp: u64) -> Claims {
+        Claims {
+            sub: "auth0|1".into(),
+            email: "Ada@Example.com".into(),
+            name: None,
+            email_verified: None,
+            exp,
+            iss: None,
+            aud: None,
+        }
+    }
+
+    #[test]
+    fn valid_token_gives_identity_with_lower_cased_email() {
+        let v = Verifier::hs256(SECRET, None, None);
+        let id = v.verify(&mint(SECRET, &claims(expiry_in(Duration::from_secs(60))))).unwrap();
+        assert_eq!(id.email, "ada@example.com");
+        assert!(id.email_verified, "a token without email_verified counts as verified");
+    }
+
+    #[test]
+    fn expired_token_is_refused() {
+        let v = Verifier::hs256(SECRET, None, None);
+        assert!(v.verify(&mint(SECRET, &claims(1000))).is_err());
+    }
+
+    #[test]
+    fn token_signed_with_another_secret_is_refused() {
+        let v = Verifier::hs256(SECRET, None, None);
+        let other = mint(b"another-secret-another-secret-xx", &claims(expiry_in(Duration::from_secs(60))));
+        assert!(v.verify(&other).is_err());
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&claims(expiry_in(Duration::from_secs(60)))).unwrap(),
+        );
+        let v = Verifier::hs256(SECRET, None, None);
+        assert!(v.verify(&format!("{header}.{body}.")).is_err());
+    }
+
+    #[test]
+    fn issuer_and_audience_are_checked_when_configured() {
+        let v = Verifier::hs256(SECRET, Some("https://id.test/"), Some("invitations"));
+        let mut c = claims(expiry_in(Duration::from_secs(60)));
+        assert!(v.verify(&mint(SECRET, &c)).is_err());
+        c.iss = Some("https://id.test/".into());
+        c.aud = Some("invitations".into());
+        assert!(v.verify(&mint(SECRET, &c)).is_ok());
+    }
+
+    #[test]
+    fn bearer_scheme_is_required() {
+        assert_eq!(bearer("Bearer abc").unwrap(), "abc");
+        assert!(bearer("Basic abc").is_err());
+        assert!(bearer("abc").is_err());
+    }
+
+    #[test]
+    fn dev_secret_lives_beside_the_sqlite_file() {
+        assert_eq!(
+            dev_secret_path("sqlite://data/inv.db?mode=rwc"),
+            Some(PathBuf::from("data/inv.db.jwt-secret"))
+        );
+        assert_eq!(dev_secret_path("sqlite::memory:"), None);
+    }
+}

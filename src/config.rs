@@ -1,0 +1,166 @@
+//! Settings from flags and environment variables (every flag has one), and
+//! the command line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::{fmt, net::SocketAddr, str::FromStr, time::Duration};
+
+#[derive(Debug, Parser)]
+#[command(name = "invitations", version, about = "GraphQL server for workspace invitations")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    /// What to do; `serve` when absent.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve GraphQL over HTTP (the default).
+    Serve,
+    /// Apply or inspect database migrations.
+    Migrate {
+        #[arg(value_enum, default_value_t = MigrateAction::Up)]
+        action: MigrateAction,
+    },
+    /// Print a signed token for the configured (or development) secret.
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateAction {
+    /// Apply pending migrations.
+    Up,
+    /// Roll back the last migration.
+    Down,
+    /// List migrations and whether they are applied.
+    Status,
+    /// Drop every table and apply all migrations again.
+    Fresh,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The token's subject; `dev|<email>` by default.
+    #[arg(long)]
+    pub sub: Option<String>,
+    /// Lifetime, such as 30m, 24h or 7d.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub ttl: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// `sqlite://path?mode=rwc` (embedded) or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", global = true, default_value = "sqlite://invitations.db?mode=rwc")]
+    pub database_url: Secret,
+    #[arg(long, env = "BIND_ADDR", global = true, default_value = "127.0.0.1:8080")]
+    pub bind_addr: SocketAddr,
+    /// HS256 secret, at least 32 bytes. Without it (and without a JWKS URL)
+    /// the server runs in development mode with a generated secret.
+    #[arg(long, env = "AUTH_JWT_SECRET", global = true, hide_env_values = true)]
+    pub auth_jwt_secret: Option<Secret>,
+    /// OpenID Connect key set (RS256/ES256); not supported yet.
+    #[arg(long, env = "AUTH_JWKS_URL", global = true)]
+    pub auth_jwks_url: Option<String>,
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "AUTH_ISSUER", global = true)]
+    pub auth_issuer: Option<String>,
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "AUTH_AUDIENCE", global = true)]
+    pub auth_audience: Option<String>,
+    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+    /// Serve without applying pending migrations first.
+    #[arg(long, env = "NO_MIGRATE", global = true)]
+    pub no_migrate: bool,
+    /// Maximum depth of a GraphQL query.
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", global = true, default_value_t = 16)]
+    pub graphql_max_depth: usize,
+    /// Maximum complexity (roughly, fields selected) of a GraphQL query.
+    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", global = true, default_value_t = 2000)]
+    pub graphql_max_complexity: usize,
+    /// HTTP worker threads; the number of CPUs when absent.
+    #[arg(long, env = "HTTP_WORKERS", global = true)]
+    pub http_workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A string that is never printed: connection URLs hold passwords.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// `90s`, `30m`, `24h`, `7d`, or a number of seconds.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = digits.parse().map_err(|_| format!("not a duration: {raw:?}"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("unknown unit in {raw:?}: use s, m, h or d")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+impl Settings {
+    /// Settings for tests and embedding: the defaults, with this database.
+    pub fn for_database(url: &str) -> Self {
+        let mut s = Cli::parse_from(["invitations"]).settings;
+        s.database_url = Secret::new(url);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("24h").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("1y").is_err());
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(..)");
+    }
+}

@@ -1,0 +1,22 @@
+//! The SPEC's rules in plain Rust: input newtypes, and one function per
+//! operation taking any SeaORM connection (a pool or a transaction).
+//! Nothing here knows about GraphQL or HTTP.
+
+pub mod alias;
+pub mod domain_name;
+pub mod handle;
+pub mod id;
+pub mod members;
+pub mod paging;
+pub mod profiles;
+pub mod slug;
+pub mod workspace_name;
+pub mod workspaces;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// The current time at the precision both databases store (microseconds),
+/// so a value read back equals the value written and cursors stay exact.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}

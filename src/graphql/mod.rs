@@ -1,0 +1,64 @@
+//! The GraphQL schema: one module per feature, merged here. It knows nothing
+//! of HTTP; the HTTP edge hands it the caller's [`Auth`] per request.
+
+mod connection;
+mod context;
+mod loaders;
+mod member;
+mod profile;
+mod scalars;
+mod workspace;
+
+use async_graphql::{dataloader::DataLoader, EmptySubscription, MergedObject, Schema};
+use sea_orm::DatabaseConnection;
+
+pub use context::Auth;
+
+#[derive(MergedObject, Default)]
+pub struct Query(profile::ProfileQuery, workspace::WorkspaceQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(profile::ProfileMutation, workspace::WorkspaceMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Limits on what one query may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 16,
+            max_complexity: 2000,
+        }
+    }
+}
+
+pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(db)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// The SDL as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Attaches what one request needs: who is asking, and fresh dataloaders
+/// (their batches must not outlive the request).
+pub fn prepare(request: async_graphql::Request, db: &DatabaseConnection, auth: Auth) -> async_graphql::Request {
+    request
+        .data(auth)
+        .data(context::ViewerCell::default())
+        .data(DataLoader::new(loaders::ProfileLoader(db.clone()), tokio::spawn))
+        .data(DataLoader::new(loaders::WorkspaceLoader(db.clone()), tokio::spawn))
+}

@@ -1,0 +1,78 @@
+//! `invitations`: serve, migrate, mint a development token, print the SDL.
+
+use clap::Parser;
+use migration::{Migrator, MigratorTrait};
+use std::process::ExitCode;
+
+use invitations::auth::{self, Claims};
+use invitations::config::{Cli, Command, MigrateAction, Settings, TokenArgs};
+use invitations::startup::{self, Application, StartupError};
+use invitations::{graphql, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.settings.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.settings).await,
+        Command::Migrate { action } => migrate(&cli.settings, action).await,
+        Command::Token(args) => token(&cli.settings, &args),
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("invitations: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> Result<(), StartupError> {
+    let app = Application::build(settings).await?;
+    let addr = format!("{}:{}", settings.bind_addr.ip(), app.port());
+    tracing::info!(
+        address = %addr,
+        graphiql = %format!("http://{addr}/graphql"),
+        dev_mode = app.dev_mode,
+        "serving"
+    );
+    if app.dev_mode {
+        tracing::warn!(
+            "development mode: tokens are signed with a generated secret; mint one with `invitations token --email you@example.com`"
+        );
+    }
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), StartupError> {
+    let db = startup::connect(settings.database_url.expose()).await?;
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+        MigrateAction::Status => Migrator::status(&db).await?,
+        MigrateAction::Fresh => Migrator::fresh(&db).await?,
+    }
+    Ok(())
+}
+
+fn token(settings: &Settings, args: &TokenArgs) -> Result<(), StartupError> {
+    let source = auth::secret_source(settings).map_err(StartupError)?;
+    let claims = Claims {
+        sub: args.sub.clone().unwrap_or_else(|| format!("dev|{}", args.email)),
+        email: args.email.clone(),
+        name: args.name.clone(),
+        email_verified: None,
+        exp: auth::expiry_in(args.ttl),
+        iss: settings.auth_issuer.clone(),
+        aud: settings.auth_audience.clone(),
+    };
+    println!("{}", auth::mint(&source.secret, &claims));
+    Ok(())
+}

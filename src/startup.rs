@@ -1,0 +1,129 @@
+//! Builds the application one way for `main` and for tests: database,
+//! migrations, auth, schema, and an HTTP server on a bound listener (tests
+//! bind port 0 and read the port back).
+
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use crate::auth::{self, Verifier};
+use crate::config::Settings;
+use crate::graphql::{self, Limits};
+use crate::http::{self, AppState};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+    pub dev_mode: bool,
+}
+
+/// A plain message for the operator; the process exits with it.
+#[derive(Debug)]
+pub struct StartupError(pub String);
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<DbErr> for StartupError {
+    fn from(e: DbErr) -> Self {
+        StartupError(format!("database: {e}"))
+    }
+}
+
+impl From<std::io::Error> for StartupError {
+    fn from(e: std::io::Error) -> Self {
+        StartupError(e.to_string())
+    }
+}
+
+/// Opens the pool. SQLite gets WAL and a busy timeout; it keeps its default
+/// of one connection, which serialises writers (see the README).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sqlx_sqlite_journal_wal())
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(options).await
+}
+
+fn sqlx_sqlite_journal_wal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
+    sea_orm::sqlx::sqlite::SqliteJournalMode::Wal
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let secret = auth::secret_source(settings).map_err(StartupError)?;
+        if secret.dev_mode && !settings.bind_addr.ip().is_loopback() {
+            return Err(StartupError(format!(
+                "refusing to listen on {} in development mode: set AUTH_JWT_SECRET",
+                settings.bind_addr
+            )));
+        }
+        let verifier = Verifier::hs256(
+            &secret.secret,
+            settings.auth_issuer.as_deref(),
+            settings.auth_audience.as_deref(),
+        );
+
+        let db = connect(settings.database_url.expose()).await?;
+        if !settings.no_migrate {
+            Migrator::up(&db, None).await?;
+        }
+        let schema = graphql::build_schema(
+            db.clone(),
+            Limits {
+                max_depth: settings.graphql_max_depth,
+                max_complexity: settings.graphql_max_complexity,
+            },
+        );
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            schema,
+            verifier: Arc::new(verifier),
+        });
+
+        let listener = TcpListener::bind(settings.bind_addr)?;
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(http::request_id))
+                .configure(http::routes)
+        })
+        .shutdown_timeout(30)
+        .listen(listener)?;
+        if let Some(n) = settings.http_workers {
+            server = server.workers(n.max(1));
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            db,
+            dev_mode: secret.dev_mode,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
