@@ -43,15 +43,21 @@ pub struct Verifier {
 impl Verifier {
     pub fn hs256(secret: &[u8], issuer: Option<&str>, audience: Option<&str>) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 30;
+        // A configured issuer or audience must also be present in the token.
+        let mut required = vec!["exp", "sub"];
         if let Some(iss) = issuer {
             validation.set_issuer(&[iss]);
+            required.push("iss");
         }
         match audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
+        validation.set_required_spec_claims(&required);
         Self {
             keys: Keys::Hs256(DecodingKey::from_secret(secret)),
             validation,
@@ -61,15 +67,16 @@ impl Verifier {
     /// Verifies a compact JWT. Only the configured algorithm is accepted,
     /// so `alg: none` and algorithm confusion are refused.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
-        let key = match &self.keys {
-            Keys::Hs256(key) => key,
-        };
+        // A key set (JWKS) becomes a second variant, chosen by the header's `kid`.
+        let Keys::Hs256(key) = &self.keys;
         let data = decode::<Claims>(token, key, &self.validation)
             .map_err(|e| AuthError(format!("Invalid token: {e}")))?;
         let claims = data.claims;
         let email = normalise_email(&claims.email);
         if claims.sub.trim().is_empty() || !email.contains('@') {
-            return Err(AuthError("Invalid token: `sub` and `email` are required".into()));
+            return Err(AuthError(
+                "Invalid token: `sub` and `email` are required".into(),
+            ));
         }
         Ok(Identity {
             subject: claims.sub,
@@ -94,12 +101,18 @@ pub fn bearer(header: &str) -> Result<&str, AuthError> {
 
 /// Signs an HS256 token (the `token` command and tests).
 pub fn mint(secret: &[u8], claims: &Claims) -> String {
-    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
-        .expect("HS256 signing with an in-memory key cannot fail")
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .expect("HS256 signing with an in-memory key cannot fail")
 }
 
 pub fn expiry_in(ttl: Duration) -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     (now + ttl).as_secs()
 }
 
@@ -120,7 +133,9 @@ pub fn secret_source(settings: &Settings) -> Result<SecretSource, String> {
     if let Some(secret) = &settings.auth_jwt_secret {
         let bytes = secret.expose().as_bytes().to_vec();
         if bytes.len() < MIN_SECRET_LEN {
-            return Err(format!("AUTH_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes"));
+            return Err(format!(
+                "AUTH_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes"
+            ));
         }
         return Ok(SecretSource {
             secret: bytes,
@@ -130,7 +145,9 @@ pub fn secret_source(settings: &Settings) -> Result<SecretSource, String> {
     }
     let file = dev_secret_path(settings.database_url.expose());
     let secret = match &file {
-        Some(path) => load_or_create(path).map_err(|e| format!("dev secret {}: {e}", path.display()))?,
+        Some(path) => {
+            load_or_create(path).map_err(|e| format!("dev secret {}: {e}", path.display()))?
+        }
         None => random_secret(),
     };
     Ok(SecretSource {
@@ -173,7 +190,11 @@ fn load_or_create(path: &Path) -> std::io::Result<Vec<u8>> {
 fn random_secret() -> Vec<u8> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS random source is available");
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<String>().into_bytes()
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 #[cfg(test)]
@@ -197,9 +218,14 @@ mod tests {
     #[test]
     fn valid_token_gives_identity_with_lower_cased_email() {
         let v = Verifier::hs256(SECRET, None, None);
-        let id = v.verify(&mint(SECRET, &claims(expiry_in(Duration::from_secs(60))))).unwrap();
+        let id = v
+            .verify(&mint(SECRET, &claims(expiry_in(Duration::from_secs(60)))))
+            .unwrap();
         assert_eq!(id.email, "ada@example.com");
-        assert!(id.email_verified, "a token without email_verified counts as verified");
+        assert!(
+            id.email_verified,
+            "a token without email_verified counts as verified"
+        );
     }
 
     #[test]
@@ -211,7 +237,10 @@ mod tests {
     #[test]
     fn token_signed_with_another_secret_is_refused() {
         let v = Verifier::hs256(SECRET, None, None);
-        let other = mint(b"another-secret-another-secret-xx", &claims(expiry_in(Duration::from_secs(60))));
+        let other = mint(
+            b"another-secret-another-secret-xx",
+            &claims(expiry_in(Duration::from_secs(60))),
+        );
         assert!(v.verify(&other).is_err());
     }
 
@@ -219,9 +248,8 @@ mod tests {
     fn alg_none_is_refused() {
         use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&claims(expiry_in(Duration::from_secs(60)))).unwrap(),
-        );
+        let body = URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&claims(expiry_in(Duration::from_secs(60)))).unwrap());
         let v = Verifier::hs256(SECRET, None, None);
         assert!(v.verify(&format!("{header}.{body}.")).is_err());
     }

@@ -5,7 +5,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::{fmt, net::SocketAddr, str::FromStr, time::Duration};
 
 #[derive(Debug, Parser)]
-#[command(name = "invitations", version, about = "GraphQL server for workspace invitations")]
+#[command(
+    name = "invitations",
+    version,
+    about = "GraphQL server for workspace invitations"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -58,9 +62,19 @@ pub struct TokenArgs {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// `sqlite://path?mode=rwc` (embedded) or `postgres://user@host/db`.
-    #[arg(long, env = "DATABASE_URL", global = true, default_value = "sqlite://invitations.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        default_value = "sqlite://invitations.db?mode=rwc"
+    )]
     pub database_url: Secret,
-    #[arg(long, env = "BIND_ADDR", global = true, default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        global = true,
+        default_value = "127.0.0.1:8080"
+    )]
     pub bind_addr: SocketAddr,
     /// HS256 secret, at least 32 bytes. Without it (and without a JWKS URL)
     /// the server runs in development mode with a generated secret.
@@ -84,7 +98,12 @@ pub struct Settings {
     #[arg(long, env = "GRAPHQL_MAX_DEPTH", global = true, default_value_t = 16)]
     pub graphql_max_depth: usize,
     /// Maximum complexity (roughly, fields selected) of a GraphQL query.
-    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", global = true, default_value_t = 2000)]
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_COMPLEXITY",
+        global = true,
+        default_value_t = 2000
+    )]
     pub graphql_max_complexity: usize,
     /// HTTP worker threads; the number of CPUs when absent.
     #[arg(long, env = "HTTP_WORKERS", global = true)]
@@ -128,7 +147,9 @@ impl FromStr for Secret {
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
     let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: u64 = digits.parse().map_err(|_| format!("not a duration: {raw:?}"))?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("not a duration: {raw:?}"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,

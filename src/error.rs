@@ -71,7 +71,10 @@ pub enum Error {
         field: Option<&'static str>,
         message: String,
     },
-    Conflict { reason: Reason, message: String },
+    Conflict {
+        reason: Reason,
+        message: String,
+    },
     /// Details for the log only.
     Internal(String),
 }

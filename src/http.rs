@@ -57,7 +57,8 @@ pub async fn request_id(
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -72,7 +73,8 @@ pub async fn request_id(
             "request finished"
         );
         if let Ok(value) = header::HeaderValue::from_str(&id) {
-            res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+            res.headers_mut()
+                .insert(header::HeaderName::from_static("x-request-id"), value);
         }
         Ok(res)
     }
@@ -110,11 +112,7 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> HttpResponse
     HttpResponse::build(status).json(body)
 }
 
-async fn execute(
-    state: &AppState,
-    req: &HttpRequest,
-    batch: BatchRequest,
-) -> HttpResponse {
+async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> HttpResponse {
     let auth = auth_of(req, &state.verifier);
     let prepare = |r| graphql::prepare(r, &state.db, auth.clone());
     let batch = match batch {
@@ -153,12 +151,20 @@ fn add_request_id(response: &mut BatchResponse, id: &str) {
     }
 }
 
-async fn graphql_post(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+async fn graphql_post(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !is_json {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -199,7 +205,9 @@ async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             .endpoint("/graphql")
             .title("Invitations GraphiQL")
             .finish();
-        return HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page);
+        return HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(page);
     }
     let request = match async_graphql::http::parse_query_string(req.query_string()) {
         Ok(r) => r,

@@ -8,6 +8,6 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod graphql;
-pub mod telemetry;
 pub mod http;
 pub mod startup;
+pub mod telemetry;

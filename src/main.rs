@@ -65,7 +65,10 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Start
 fn token(settings: &Settings, args: &TokenArgs) -> Result<(), StartupError> {
     let source = auth::secret_source(settings).map_err(StartupError)?;
     let claims = Claims {
-        sub: args.sub.clone().unwrap_or_else(|| format!("dev|{}", args.email)),
+        sub: args
+            .sub
+            .clone()
+            .unwrap_or_else(|| format!("dev|{}", args.email)),
         email: args.email.clone(),
         name: args.name.clone(),
         email_verified: None,

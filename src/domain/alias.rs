@@ -68,7 +68,15 @@ mod tests {
 
     #[test]
     fn alias_is_refused_when_it_breaks_the_pattern() {
-        for bad in ["", "Acme", "1acme", "_acme", "ac-me", "acmé", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "Acme",
+            "1acme",
+            "_acme",
+            "ac-me",
+            "acmé",
+            &"a".repeat(64),
+        ] {
             assert!(Alias::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -107,7 +107,17 @@ mod tests {
 
     #[test]
     fn domain_refuses_what_is_not_a_host_name() {
-        for bad in ["", ".", "a..b", "-a.com", "a-.com", "a_b.com", "a b.com", "a@b.com", "http://a.com"] {
+        for bad in [
+            "",
+            ".",
+            "a..b",
+            "-a.com",
+            "a-.com",
+            "a_b.com",
+            "a b.com",
+            "a@b.com",
+            "http://a.com",
+        ] {
             assert!(DomainName::parse(bad).is_err(), "{bad:?}");
         }
         assert!(DomainName::parse(&format!("{}.com", "a".repeat(64))).is_err());
@@ -115,7 +125,8 @@ mod tests {
 
     #[test]
     fn domains_are_deduplicated() {
-        let list = DomainName::parse_list(&["a.com".into(), "A.com.".into(), "b.com".into()]).unwrap();
+        let list =
+            DomainName::parse_list(&["a.com".into(), "A.com.".into(), "b.com".into()]).unwrap();
         let list: Vec<_> = list.iter().map(DomainName::as_str).collect();
         assert_eq!(list, ["a.com", "b.com"]);
     }

@@ -6,8 +6,13 @@ use crate::error::{Error, Reason, Result};
 
 /// Parses the id argument named `field`.
 pub fn parse(raw: &str, field: &'static str) -> Result<Uuid> {
-    Uuid::parse_str(raw.trim())
-        .map_err(|_| Error::bad_input(Reason::InvalidId, field, format!("`{field}` is not a valid id")))
+    Uuid::parse_str(raw.trim()).map_err(|_| {
+        Error::bad_input(
+            Reason::InvalidId,
+            field,
+            format!("`{field}` is not a valid id"),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -182,16 +182,13 @@ impl<E: EntityTrait> Keyset<E> {
             Direction::Forward => natural.clone(),
             Direction::Backward => reverse.clone(),
         };
-        let mut rows = if req.limit == 0 {
-            Vec::new()
-        } else {
-            range
-                .order_by(self.at, walk.clone())
-                .order_by(self.id, walk)
-                .limit(req.limit + 1)
-                .all(db)
-                .await?
-        };
+        // One row more than asked says whether the range goes on.
+        let mut rows = range
+            .order_by(self.at, walk.clone())
+            .order_by(self.id, walk)
+            .limit(req.limit + 1)
+            .all(db)
+            .await?;
         let more_in_range = rows.len() as u64 > req.limit;
         rows.truncate(req.limit as usize);
         if req.direction == Direction::Backward {

@@ -84,7 +84,10 @@ fn initial_name(id: &Identity) -> String {
     }
 }
 
-async fn find_by_subject(db: &impl ConnectionTrait, subject: &str) -> Result<Option<profile::Model>> {
+async fn find_by_subject(
+    db: &impl ConnectionTrait,
+    subject: &str,
+) -> Result<Option<profile::Model>> {
     Ok(profile::Entity::find()
         .filter(profile::Column::Subject.eq(subject))
         .one(db)
@@ -208,7 +211,10 @@ pub async fn default_if_unset(
     workspace_id: Uuid,
 ) -> Result<()> {
     profile::Entity::update_many()
-        .col_expr(profile::Column::DefaultWorkspaceId, Expr::value(workspace_id))
+        .col_expr(
+            profile::Column::DefaultWorkspaceId,
+            Expr::value(workspace_id),
+        )
         .filter(profile::Column::Id.eq(profile_id))
         .filter(profile::Column::DefaultWorkspaceId.is_null())
         .exec(db)
@@ -244,7 +250,10 @@ mod tests {
 
     #[test]
     fn email_domain_is_stored_in_ascii() {
-        assert_eq!(normalise_email("ada@Bücher.example"), "ada@xn--bcher-kva.example");
+        assert_eq!(
+            normalise_email("ada@Bücher.example"),
+            "ada@xn--bcher-kva.example"
+        );
     }
 
     #[test]
@@ -256,7 +265,10 @@ mod tests {
 
     #[test]
     fn phone_accepts_what_people_write_and_blank_clears() {
-        assert_eq!(parse_phone(" +1 (555) 010-0000 ").unwrap().as_deref(), Some("+1 (555) 010-0000"));
+        assert_eq!(
+            parse_phone(" +1 (555) 010-0000 ").unwrap().as_deref(),
+            Some("+1 (555) 010-0000")
+        );
         assert_eq!(parse_phone("  ").unwrap(), None);
         assert!(parse_phone("call me").is_err());
     }

@@ -88,8 +88,14 @@ where
         alias: Set(String::new()),
         name: Set(name.into_string()),
         domains: Set(domains),
-        repository_url: Set(parse_setting(input.repository_url.as_deref(), "repositoryUrl")?),
-        pipelines_image: Set(parse_setting(input.pipelines_image.as_deref(), "pipelinesImage")?),
+        repository_url: Set(parse_setting(
+            input.repository_url.as_deref(),
+            "repositoryUrl",
+        )?),
+        pipelines_image: Set(parse_setting(
+            input.pipelines_image.as_deref(),
+            "pipelinesImage",
+        )?),
         image_url: Set(parse_setting(input.image_url.as_deref(), "imageUrl")?),
         status: Set(WorkspaceStatus::Ready),
         owner_id: Set(owner_id),
@@ -252,7 +258,10 @@ where
     let txn = db.begin().await?;
     for_owner(&txn, viewer_id, id).await?;
     profile::Entity::update_many()
-        .col_expr(profile::Column::DefaultWorkspaceId, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            profile::Column::DefaultWorkspaceId,
+            Expr::value(Option::<Uuid>::None),
+        )
         .filter(profile::Column::DefaultWorkspaceId.eq(id))
         .exec(&txn)
         .await?;
@@ -307,7 +316,9 @@ mod tests {
     fn settings_are_trimmed_and_blank_means_none() {
         assert_eq!(parse_setting(Some("  "), "imageUrl").unwrap(), None);
         assert_eq!(
-            parse_setting(Some(" https://x.test/a.png "), "imageUrl").unwrap().as_deref(),
+            parse_setting(Some(" https://x.test/a.png "), "imageUrl")
+                .unwrap()
+                .as_deref(),
             Some("https://x.test/a.png")
         );
         assert!(parse_setting(Some(&"x".repeat(2049)), "imageUrl").is_err());

@@ -20,6 +20,7 @@ pub enum Auth {
 /// The authenticated caller and their profile.
 #[derive(Debug)]
 pub struct Viewer {
+    #[allow(dead_code)] // read by the invitation rules (email, email_verified)
     pub identity: Identity,
     pub profile: profile::Model,
 }
@@ -36,8 +37,12 @@ pub struct ViewerCell(OnceCell<Viewer>);
 /// Typed access to request and schema data; a missing item is a bug, so
 /// it is an internal error rather than a panic.
 pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> Result<&'a T> {
-    ctx.data_opt::<T>()
-        .ok_or_else(|| Error::Internal(format!("missing context data {}", std::any::type_name::<T>())))
+    ctx.data_opt::<T>().ok_or_else(|| {
+        Error::Internal(format!(
+            "missing context data {}",
+            std::any::type_name::<T>()
+        ))
+    })
 }
 
 pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {

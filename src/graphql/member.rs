@@ -31,7 +31,11 @@ impl Member {
     pub async fn load_many(ctx: &Context<'_>, ids: &[Uuid]) -> Result<Vec<Member>> {
         let loader = data::<DataLoader<ProfileLoader>>(ctx)?;
         let mut found = loader.load_many(ids.iter().copied()).await?;
-        Ok(ids.iter().filter_map(|id| found.remove(id)).map(Member::new).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.remove(id))
+            .map(Member::new)
+            .collect())
     }
 }
 

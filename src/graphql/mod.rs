@@ -55,10 +55,20 @@ pub fn sdl() -> String {
 
 /// Attaches what one request needs: who is asking, and fresh dataloaders
 /// (their batches must not outlive the request).
-pub fn prepare(request: async_graphql::Request, db: &DatabaseConnection, auth: Auth) -> async_graphql::Request {
+pub fn prepare(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    auth: Auth,
+) -> async_graphql::Request {
     request
         .data(auth)
         .data(context::ViewerCell::default())
-        .data(DataLoader::new(loaders::ProfileLoader(db.clone()), tokio::spawn))
-        .data(DataLoader::new(loaders::WorkspaceLoader(db.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            loaders::ProfileLoader(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::WorkspaceLoader(db.clone()),
+            tokio::spawn,
+        ))
 }

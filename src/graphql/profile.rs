@@ -70,7 +70,11 @@ pub struct ProfileMutation;
 
 #[Object]
 impl ProfileMutation {
-    async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> Result<Profile> {
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProfileInput,
+    ) -> Result<Profile> {
         let me = viewer(ctx).await?.profile.clone();
         let updated =
             profiles::update(db(ctx)?, me, input.name.as_deref(), input.phone.as_deref()).await?;
@@ -81,6 +85,8 @@ impl ProfileMutation {
     async fn set_default_workspace(&self, ctx: &Context<'_>, id: ID) -> Result<Profile> {
         let me = viewer(ctx).await?.profile.clone();
         let workspace_id = id::parse(&id, "id")?;
-        Ok(Profile(profiles::set_default_workspace(db(ctx)?, me, workspace_id).await?))
+        Ok(Profile(
+            profiles::set_default_workspace(db(ctx)?, me, workspace_id).await?,
+        ))
     }
 }

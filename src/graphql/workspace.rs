@@ -4,7 +4,9 @@
 //! for a member or for an invitee, and every restricted field asks
 //! [`Workspace::member_role`] first, however the node was reached.
 
-use async_graphql::{dataloader::DataLoader, Context, Enum, InputObject, MaybeUndefined, Object, ID};
+use async_graphql::{
+    dataloader::DataLoader, Context, Enum, InputObject, MaybeUndefined, Object, ID,
+};
 use std::sync::Arc;
 
 use entity::{membership::Role, workspace as ws};
@@ -62,6 +64,7 @@ impl From<Role> for WorkspaceRole {
 pub enum Access {
     Member(Role),
     /// Only through an invitation addressed to them.
+    #[allow(dead_code)] // reached through invitations
     Invitee,
 }
 
@@ -79,6 +82,7 @@ impl Workspace {
         }
     }
 
+    #[allow(dead_code)] // reached through invitations
     pub fn for_invitee(model: ws::Model) -> Self {
         Self {
             model: Arc::new(model),
@@ -90,7 +94,9 @@ impl Workspace {
     fn member_role(&self) -> Result<Role> {
         match self.access {
             Access::Member(role) => Ok(role),
-            Access::Invitee => Err(Error::forbidden("Only members of the workspace can see this")),
+            Access::Invitee => Err(Error::forbidden(
+                "Only members of the workspace can see this",
+            )),
         }
     }
 }
@@ -260,7 +266,11 @@ impl WorkspaceQuery {
         let page = workspaces::page_of_viewer(db, me, &req).await?;
         // The owner is the only OWNER, so the role follows from the row.
         let page = page.map(|w| {
-            let role = if w.owner_id == me { Role::Owner } else { Role::Member };
+            let role = if w.owner_id == me {
+                Role::Owner
+            } else {
+                Role::Member
+            };
             Workspace::for_member(w, role)
         });
         let total = if wants_total(ctx) {
@@ -286,7 +296,11 @@ pub struct WorkspaceMutation;
 #[Object]
 impl WorkspaceMutation {
     /// The viewer becomes its OWNER.
-    async fn create_workspace(&self, ctx: &Context<'_>, input: CreateWorkspaceInput) -> Result<Workspace> {
+    async fn create_workspace(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateWorkspaceInput,
+    ) -> Result<Workspace> {
         let me = viewer(ctx).await?.id();
         let new = NewWorkspace {
             name: input.name,

@@ -1,0 +1,243 @@
+//! One-line setup: `let app = spawn_app().await; let ada = app.user("ada@acme.test");`
+
+use invitations::auth::{self, Claims};
+use invitations::config::{Secret, Settings};
+use invitations::startup::Application;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    _database: TestDatabase,
+}
+
+/// A caller with a valid token.
+#[derive(Clone)]
+pub struct User {
+    pub email: String,
+    pub token: String,
+}
+
+/// Builds the app as `main` does, on port 0, with a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::create().await;
+    let mut settings = Settings::for_database(&database.url);
+    settings.bind_addr = "127.0.0.1:0".parse().unwrap();
+    settings.auth_jwt_secret = Some(Secret::new(SECRET));
+    settings.http_workers = Some(2);
+    tweak(&mut settings);
+    let app = Application::build(&settings).await.expect("the app builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        db,
+        _database: database,
+    }
+}
+
+pub fn token(claims: &Claims) -> String {
+    auth::mint(SECRET.as_bytes(), claims)
+}
+
+pub fn claims(sub: &str, email: &str) -> Claims {
+    Claims {
+        sub: sub.to_owned(),
+        email: email.to_owned(),
+        name: None,
+        email_verified: None,
+        exp: auth::expiry_in(Duration::from_secs(3600)),
+        iss: None,
+        aud: None,
+    }
+}
+
+impl TestApp {
+    /// A user whose subject is derived from the email.
+    pub fn user(&self, email: &str) -> User {
+        self.user_with(claims(&format!("sub|{email}"), email))
+    }
+
+    pub fn user_with(&self, claims: Claims) -> User {
+        User {
+            email: claims.email.clone(),
+            token: token(&claims),
+        }
+    }
+
+    /// POSTs one GraphQL operation and returns the response body.
+    pub async fn gql(&self, user: Option<&User>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(u) = user {
+            req = req.bearer_auth(&u.token);
+        }
+        let res = req.send().await.expect("the server answers");
+        assert_eq!(res.status(), 200, "GraphQL responses are 200");
+        res.json().await.expect("a JSON body")
+    }
+
+    /// As `gql`, asserting there are no errors, and returning `data`.
+    pub async fn ok(&self, user: &User, query: &str, variables: Value) -> Value {
+        let body = self.gql(Some(user), query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    pub async fn create_workspace(&self, owner: &User, name: &str, domains: &[&str]) -> String {
+        let data = self
+            .ok(
+                owner,
+                "mutation($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }",
+                json!({ "input": { "name": name, "domains": domains } }),
+            )
+            .await;
+        data["createWorkspace"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn profile_id(&self, user: &User) -> String {
+        let data = self.ok(user, "{ me { id } }", json!({})).await;
+        data["me"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Makes `user` a plain member of a workspace, straight in the database
+    /// (invitations are the real way in; this keeps workspace tests apart).
+    pub async fn add_member(&self, workspace_id: &str, user: &User) {
+        use sea_orm::{ActiveModelTrait, Set};
+        let profile_id = self.profile_id(user).await.parse().unwrap();
+        entity::membership::ActiveModel {
+            workspace_id: Set(workspace_id.parse().unwrap()),
+            profile_id: Set(profile_id),
+            role: Set(entity::membership::Role::Member),
+            created: Set(invitations::domain::now()),
+        }
+        .insert(&self.db)
+        .await
+        .unwrap();
+    }
+}
+
+/// The first error's `extensions.code`.
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body:#}"))
+}
+
+/// The first error's `extensions.reason`.
+pub fn reason(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["reason"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no reason in {body:#}"))
+}
+
+/// A database only this test uses, removed when the test ends.
+struct TestDatabase {
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                assert!(
+                    admin_url.starts_with("postgres"),
+                    "TEST_DATABASE_URL must be postgres://..."
+                );
+                let name = format!("invitations_test_{unique}");
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("TEST_DATABASE_URL points at a running PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("can create a test database");
+                admin.close().await.ok();
+                let url = replace_database(&admin_url, &name);
+                Self {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("invitations-test-{unique}.db"));
+                Self {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::SqliteFile(path),
+                }
+            }
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm", ".jwt-secret"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await;
+                            admin.close().await.ok();
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests over HTTP with real signed tokens, one test per SPEC
+//! rule. SQLite by default; set `TEST_DATABASE_URL=postgres://...` to run
+//! every test in its own fresh PostgreSQL database instead.
+
+mod helpers;
+
+mod http;
+mod paging;
+mod profiles;
+mod schema;
+mod workspaces;
