@@ -5,7 +5,14 @@
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
-use std::{net::TcpListener, sync::Arc, time::Duration};
+use std::{
+    net::TcpListener,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use crate::auth::{self, Verifier};
 use crate::config::Settings;
@@ -16,6 +23,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    statements: Arc<AtomicU64>,
     pub dev_mode: bool,
 }
 
@@ -76,7 +84,14 @@ impl Application {
             settings.auth_audience.as_deref(),
         );
 
-        let db = connect(settings.database_url.expose()).await?;
+        let mut db = connect(settings.database_url.expose()).await?;
+        // Counts every SQL statement this app runs (set before the handle is
+        // cloned, so every clone counts).
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         if !settings.no_migrate {
             Migrator::up(&db, None).await?;
         }
@@ -110,6 +125,7 @@ impl Application {
             port,
             server: server.run(),
             db,
+            statements,
             dev_mode: secret.dev_mode,
         })
     }
@@ -120,6 +136,11 @@ impl Application {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// SQL statements run so far (shared: keeps counting after `run`).
+    pub fn statement_counter(&self) -> Arc<AtomicU64> {
+        self.statements.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.

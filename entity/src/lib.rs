@@ -3,6 +3,8 @@
 //! Behaviour lives in the application's `domain` module; migrations live in
 //! the `migration` crate and do not depend on this one.
 
+pub mod email_outbox;
+pub mod invitation;
 pub mod membership;
 pub mod profile;
 pub mod workspace;

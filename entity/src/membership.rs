@@ -11,6 +11,9 @@ pub struct Model {
     pub role: Role,
     /// When the profile joined; members are listed in this order.
     pub created: DateTimeUtc,
+    /// The accepted invitation that granted this membership, if any:
+    /// withdrawing it ends exactly this membership.
+    pub invitation_id: Option<Uuid>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

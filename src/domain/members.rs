@@ -53,3 +53,16 @@ pub async fn page(
 pub async fn count(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<u64> {
     Ok(of_workspace(workspace_id).count(db).await?)
 }
+
+/// Memberships for these `(workspace, profile)` pairs (a superset may come
+/// back; callers keep the pairs they asked for).
+pub async fn by_pairs(
+    db: &impl ConnectionTrait,
+    pairs: &[(Uuid, Uuid)],
+) -> Result<Vec<membership::Model>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::WorkspaceId.is_in(pairs.iter().map(|p| p.0)))
+        .filter(membership::Column::ProfileId.is_in(pairs.iter().map(|p| p.1)))
+        .all(db)
+        .await?)
+}

@@ -4,9 +4,13 @@
 
 pub mod alias;
 pub mod domain_name;
+pub mod email;
 pub mod handle;
 pub mod id;
+pub mod invitation_state;
+pub mod invitations;
 pub mod members;
+pub mod outbox;
 pub mod paging;
 pub mod profiles;
 pub mod slug;

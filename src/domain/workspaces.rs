@@ -117,6 +117,7 @@ where
         profile_id: Set(owner_id),
         role: Set(Role::Owner),
         created: Set(now),
+        invitation_id: Set(None),
     }
     .insert(&txn)
     .await?;

@@ -5,7 +5,7 @@
 
 use async_graphql::{Context, SimpleObject};
 
-use super::{member::Member, workspace::Workspace};
+use super::{invitation::Invitation, member::Member, workspace::Workspace};
 use crate::domain::paging::{encode_cursor, Page, PageArgs};
 
 #[derive(SimpleObject)]
@@ -60,6 +60,7 @@ macro_rules! connection {
     };
 }
 
+connection!(Invitation, InvitationConnection, InvitationEdge);
 connection!(Member, MemberConnection, MemberEdge);
 connection!(Workspace, WorkspaceConnection, WorkspaceEdge);
 

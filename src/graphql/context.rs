@@ -6,6 +6,7 @@ use tokio::sync::OnceCell;
 
 use entity::profile;
 
+use crate::domain::invitations::Caller;
 use crate::domain::profiles::{self, Identity};
 use crate::error::{Error, Result};
 
@@ -20,7 +21,6 @@ pub enum Auth {
 /// The authenticated caller and their profile.
 #[derive(Debug)]
 pub struct Viewer {
-    #[allow(dead_code)] // read by the invitation rules (email, email_verified)
     pub identity: Identity,
     pub profile: profile::Model,
 }
@@ -28,6 +28,14 @@ pub struct Viewer {
 impl Viewer {
     pub fn id(&self) -> uuid::Uuid {
         self.profile.id
+    }
+
+    pub fn caller(&self) -> Caller<'_> {
+        Caller {
+            profile_id: self.profile.id,
+            email: &self.profile.email,
+            email_verified: self.identity.email_verified,
+        }
     }
 }
 
@@ -72,4 +80,11 @@ pub async fn viewer<'a>(ctx: &Context<'a>) -> Result<&'a Viewer> {
             })
         })
         .await
+}
+
+/// The request's dataloader of type `L`.
+pub fn loader<'a, L: Send + Sync + 'static>(
+    ctx: &Context<'a>,
+) -> Result<&'a async_graphql::dataloader::DataLoader<L, async_graphql::dataloader::HashMapCache>> {
+    data(ctx)
 }

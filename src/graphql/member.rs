@@ -1,12 +1,12 @@
 //! `Member`: a profile as seen inside a workspace (no email, no phone).
 
-use async_graphql::{dataloader::DataLoader, Context, Object, ID};
-use std::sync::Arc;
+use async_graphql::{Context, Object, ID};
+use std::{collections::HashMap, sync::Arc};
 use uuid::Uuid;
 
 use entity::profile;
 
-use super::{context::data, loaders::ProfileLoader};
+use super::{context::loader, loaders::ProfileLoader};
 use crate::error::{Error, Result};
 
 #[derive(Clone)]
@@ -19,22 +19,21 @@ impl Member {
 
     /// Loads through the request's batch.
     pub async fn load(ctx: &Context<'_>, id: Uuid) -> Result<Member> {
-        let loader = data::<DataLoader<ProfileLoader>>(ctx)?;
-        loader
+        loader::<ProfileLoader>(ctx)?
             .load_one(id)
             .await?
             .map(Member::new)
             .ok_or_else(|| Error::Internal(format!("profile {id} is referenced but missing")))
     }
 
-    /// Loads several in one batch, keeping the order of `ids`.
-    pub async fn load_many(ctx: &Context<'_>, ids: &[Uuid]) -> Result<Vec<Member>> {
-        let loader = data::<DataLoader<ProfileLoader>>(ctx)?;
-        let mut found = loader.load_many(ids.iter().copied()).await?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| found.remove(id))
-            .map(Member::new)
+    /// Loads several in one batch.
+    pub async fn load_many(ctx: &Context<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, Member>> {
+        let found = loader::<ProfileLoader>(ctx)?
+            .load_many(ids.iter().copied())
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|(id, p)| (id, Member::new(p)))
             .collect())
     }
 }

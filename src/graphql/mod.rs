@@ -3,22 +3,34 @@
 
 mod connection;
 mod context;
+mod invitation;
 mod loaders;
 mod member;
 mod profile;
 mod scalars;
 mod workspace;
 
-use async_graphql::{dataloader::DataLoader, EmptySubscription, MergedObject, Schema};
+use async_graphql::{
+    dataloader::{DataLoader, HashMapCache},
+    EmptySubscription, MergedObject, Schema,
+};
 use sea_orm::DatabaseConnection;
 
 pub use context::Auth;
 
 #[derive(MergedObject, Default)]
-pub struct Query(profile::ProfileQuery, workspace::WorkspaceQuery);
+pub struct Query(
+    profile::ProfileQuery,
+    workspace::WorkspaceQuery,
+    invitation::InvitationQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(profile::ProfileMutation, workspace::WorkspaceMutation);
+pub struct Mutation(
+    profile::ProfileMutation,
+    workspace::WorkspaceMutation,
+    invitation::InvitationMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -54,21 +66,20 @@ pub fn sdl() -> String {
 }
 
 /// Attaches what one request needs: who is asking, and fresh dataloaders
-/// (their batches must not outlive the request).
+/// (their batches and caches must not outlive the request).
 pub fn prepare(
     request: async_graphql::Request,
     db: &DatabaseConnection,
     auth: Auth,
 ) -> async_graphql::Request {
+    fn loader<L>(l: L) -> DataLoader<L, HashMapCache> {
+        DataLoader::with_cache(l, tokio::spawn, HashMapCache::default())
+    }
     request
         .data(auth)
         .data(context::ViewerCell::default())
-        .data(DataLoader::new(
-            loaders::ProfileLoader(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::WorkspaceLoader(db.clone()),
-            tokio::spawn,
-        ))
+        .data(loader(loaders::ProfileLoader(db.clone())))
+        .data(loader(loaders::WorkspaceLoader(db.clone())))
+        .data(loader(loaders::RoleLoader(db.clone())))
+        .data(loader(loaders::DeliveryLoader(db.clone())))
 }

@@ -4,23 +4,26 @@
 //! for a member or for an invitee, and every restricted field asks
 //! [`Workspace::member_role`] first, however the node was reached.
 
-use async_graphql::{
-    dataloader::DataLoader, Context, Enum, InputObject, MaybeUndefined, Object, ID,
-};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, ID};
 use std::sync::Arc;
 
 use entity::{membership::Role, workspace as ws};
 
 use super::{
-    connection::{page_args, wants_total, MemberConnection, WorkspaceConnection},
-    context::{data, db, viewer},
-    loaders::ProfileLoader,
+    connection::{
+        page_args, wants_total, InvitationConnection, MemberConnection, WorkspaceConnection,
+    },
+    context::{db, loader, viewer},
+    invitation::{invitation_connection, InvitationStatus},
+    loaders::{ProfileLoader, RoleLoader},
     member::Member,
     scalars::DateTime,
 };
 use crate::domain::{
-    id, members,
-    paging::PageRequest,
+    id,
+    invitations::Listing,
+    members,
+    paging::{Page, PageRequest},
     workspaces::{self, NewWorkspace, WorkspacePatch},
 };
 use crate::error::{Error, Result};
@@ -61,11 +64,12 @@ impl From<Role> for WorkspaceRole {
 
 /// How the viewer reached a workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
+enum Access {
+    /// Through its membership: the role is known.
     Member(Role),
-    /// Only through an invitation addressed to them.
-    #[allow(dead_code)] // reached through invitations
-    Invitee,
+    /// Through an invitation: the viewer may or may not be a member, looked
+    /// up (batched) only when a field needs it.
+    ThroughInvitation,
 }
 
 #[derive(Clone)]
@@ -82,22 +86,32 @@ impl Workspace {
         }
     }
 
-    #[allow(dead_code)] // reached through invitations
-    pub fn for_invitee(model: ws::Model) -> Self {
+    pub fn through_invitation(model: ws::Model) -> Self {
         Self {
             model: Arc::new(model),
-            access: Access::Invitee,
+            access: Access::ThroughInvitation,
         }
     }
 
-    /// The gate of every members-only field.
-    fn member_role(&self) -> Result<Role> {
+    /// The viewer's role here, if a member.
+    async fn role(&self, ctx: &Context<'_>) -> Result<Option<Role>> {
         match self.access {
-            Access::Member(role) => Ok(role),
-            Access::Invitee => Err(Error::forbidden(
-                "Only members of the workspace can see this",
-            )),
+            Access::Member(role) => Ok(Some(role)),
+            Access::ThroughInvitation => {
+                let me = viewer(ctx).await?.id();
+                Ok(loader::<RoleLoader>(ctx)?
+                    .load_one((self.model.id, me))
+                    .await?)
+            }
         }
+    }
+
+    /// The gate of every members-only field: whoever reaches the workspace
+    /// otherwise (an invitee) gets null with `FORBIDDEN`.
+    async fn member_role(&self, ctx: &Context<'_>) -> Result<Role> {
+        self.role(ctx)
+            .await?
+            .ok_or_else(|| Error::forbidden("Only members of the workspace can see this"))
     }
 }
 
@@ -125,20 +139,20 @@ impl Workspace {
     }
 
     /// Allowed email domains for invitations. Members only (null and FORBIDDEN for others).
-    async fn domains(&self) -> Result<Option<&[String]>> {
-        self.member_role()?;
+    async fn domains(&self, ctx: &Context<'_>) -> Result<Option<&[String]>> {
+        self.member_role(ctx).await?;
         Ok(Some(&self.model.domains.0))
     }
 
     /// Members only (null and FORBIDDEN for others).
-    async fn repository_url(&self) -> Result<Option<&str>> {
-        self.member_role()?;
+    async fn repository_url(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.member_role(ctx).await?;
         Ok(self.model.repository_url.as_deref())
     }
 
     /// Members only (null and FORBIDDEN for others).
-    async fn pipelines_image(&self) -> Result<Option<&str>> {
-        self.member_role()?;
+    async fn pipelines_image(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        self.member_role(ctx).await?;
         Ok(self.model.pipelines_image.as_deref())
     }
 
@@ -152,13 +166,13 @@ impl Workspace {
 
     /// Whether this is the viewer's default workspace.
     async fn default_workspace(&self, ctx: &Context<'_>) -> Result<bool> {
-        if self.member_role().is_err() {
+        if self.role(ctx).await?.is_none() {
             return Ok(false);
         }
         // Read through the loader, not the request's cached viewer, so a
         // mutation's own result shows the default it just set.
         let me = viewer(ctx).await?.id();
-        let profile = data::<DataLoader<ProfileLoader>>(ctx)?.load_one(me).await?;
+        let profile = loader::<ProfileLoader>(ctx)?.load_one(me).await?;
         Ok(profile.and_then(|p| p.default_workspace_id) == Some(self.model.id))
     }
 
@@ -167,8 +181,8 @@ impl Workspace {
     }
 
     /// The viewer's role here; null when the viewer is not a member (an invitee, say).
-    async fn viewer_role(&self) -> Option<WorkspaceRole> {
-        self.member_role().ok().map(Into::into)
+    async fn viewer_role(&self, ctx: &Context<'_>) -> Result<Option<WorkspaceRole>> {
+        Ok(self.role(ctx).await?.map(Into::into))
     }
 
     /// Members only (null and FORBIDDEN for others).
@@ -180,19 +194,18 @@ impl Workspace {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Option<MemberConnection>> {
-        self.member_role()?;
+        self.member_role(ctx).await?;
         let listing = members::listing(self.model.id);
         let req = PageRequest::parse(&page_args(first, after, last, before), &listing)?;
         let db = db(ctx)?;
         let page = members::page(db, self.model.id, &req).await?;
         let ids: Vec<_> = page.items.iter().map(|(_, m)| m.profile_id).collect();
-        let mut nodes = Member::load_many(ctx, &ids).await?.into_iter();
-        let page = page.map(|_| nodes.next());
-        let page = crate::domain::paging::Page {
+        let found = Member::load_many(ctx, &ids).await?;
+        let page = Page {
             items: page
                 .items
                 .into_iter()
-                .filter_map(|(k, n)| n.map(|n| (k, n)))
+                .filter_map(|(k, m)| found.get(&m.profile_id).map(|n| (k, n.clone())))
                 .collect(),
             has_previous: page.has_previous,
             has_next: page.has_next,
@@ -207,12 +220,32 @@ impl Workspace {
 
     /// Members only (null and FORBIDDEN for others).
     async fn member(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Member>> {
-        self.member_role()?;
+        self.member_role(ctx).await?;
         let profile_id = id::parse(&id, "id")?;
         members::role_of(db(ctx)?, self.model.id, profile_id)
             .await?
             .ok_or(Error::NotFound("member"))?;
         Ok(Some(Member::load(ctx, profile_id).await?))
+    }
+
+    /// Active invitations (PENDING and ACCEPTED unless `status` says otherwise).
+    /// The owner sees all of them; any other member sees those it sent.
+    /// Members only (null and FORBIDDEN for others).
+    async fn invitations(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<InvitationStatus>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Option<InvitationConnection>> {
+        self.member_role(ctx).await?;
+        let args = page_args(first, after, last, before);
+        let listing = Listing::Workspace(self.model.id);
+        Ok(Some(
+            invitation_connection(ctx, listing, status, args).await?,
+        ))
     }
 }
 

@@ -13,6 +13,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    pub statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
     _database: TestDatabase,
 }
 
@@ -38,11 +39,13 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(&settings).await.expect("the app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
+    let statements = app.statement_counter();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
         client: reqwest::Client::new(),
         db,
+        statements,
         _database: database,
     }
 }
@@ -123,6 +126,7 @@ impl TestApp {
             profile_id: Set(profile_id),
             role: Set(entity::membership::Role::Member),
             created: Set(invitations::domain::now()),
+            invitation_id: Set(None),
         }
         .insert(&self.db)
         .await
@@ -239,5 +243,51 @@ impl Drop for TestDatabase {
                 .join();
             }
         }
+    }
+}
+
+pub const INVITE: &str = "mutation($ws: ID!, $email: String!) {
+  createInvitation(workspaceId: $ws, email: $email) {
+    id status email created lastModified
+    creator { id handle }
+    workspace { id name }
+    emailDelivery { status attempts lastAttempt sentAt lastError }
+  }
+}";
+
+pub const ACCEPT: &str = "mutation($id: ID!) { acceptInvitation(id: $id) { id status lastModified workspace { id viewerRole } } }";
+pub const WITHDRAW: &str = "mutation($id: ID!) { withdrawInvitation(id: $id) { id status lastModified emailDelivery { status } } }";
+pub const DELETE_INVITATION: &str = "mutation($id: ID!) { deleteInvitation(id: $id) }";
+
+impl TestApp {
+    /// Sends `createInvitation` and returns the whole response.
+    pub async fn invite(&self, creator: &User, workspace_id: &str, email: &str) -> Value {
+        self.gql(
+            Some(creator),
+            INVITE,
+            json!({ "ws": workspace_id, "email": email }),
+        )
+        .await
+    }
+
+    /// Invites and returns the new invitation's id, asserting success.
+    pub async fn invited(&self, creator: &User, workspace_id: &str, email: &str) -> String {
+        let body = self.invite(creator, workspace_id, email).await;
+        assert!(body.get("errors").is_none(), "invite failed: {body:#}");
+        body["data"]["createInvitation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The real way in: invited by `by`, accepted by `user`.
+    pub async fn join(&self, workspace_id: &str, by: &User, user: &User) -> String {
+        let id = self.invited(by, workspace_id, &user.email).await;
+        self.ok(user, ACCEPT, json!({ "id": id })).await;
+        id
+    }
+
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

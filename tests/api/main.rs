@@ -5,6 +5,7 @@
 mod helpers;
 
 mod http;
+mod invitations;
 mod paging;
 mod profiles;
 mod schema;
