@@ -123,6 +123,23 @@ mod tests {
         assert!(DomainName::parse(&format!("{}.com", "a".repeat(64))).is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_is_idempotent(s in "\\PC{0,300}") {
+            if let Ok(d) = DomainName::parse(&s) {
+                proptest::prop_assert!(d.as_str().is_ascii() && d.as_str().len() <= 253);
+                proptest::prop_assert_eq!(DomainName::parse(d.as_str()).unwrap(), d.clone());
+            }
+        }
+
+        #[test]
+        fn case_whitespace_and_a_trailing_dot_do_not_matter(a in "[a-z]{1,20}", b in "[a-z]{2,6}") {
+            let plain = DomainName::parse(&format!("{a}.{b}")).unwrap();
+            let noisy = DomainName::parse(&format!("  {}.{}. ", a.to_uppercase(), b)).unwrap();
+            proptest::prop_assert_eq!(plain, noisy);
+        }
+    }
+
     #[test]
     fn domains_are_deduplicated() {
         let list =
