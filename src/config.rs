@@ -2,7 +2,7 @@
 //! the command line.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::{fmt, net::SocketAddr, str::FromStr, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +31,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Run only the mail worker (for deployments that run it apart).
+    Worker,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +110,46 @@ pub struct Settings {
     /// HTTP worker threads; the number of CPUs when absent.
     #[arg(long, env = "HTTP_WORKERS", global = true)]
     pub http_workers: Option<usize>,
+    /// `smtp://[user:password@]host[:port]` (STARTTLS), `smtps://...`
+    /// (implicit TLS), either with `?tls=none`. Without it, emails are
+    /// written as `.eml` files under MAIL_DIR.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+    /// The sender: `Name <address>` or an address.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        global = true,
+        default_value = "Invitations <invitations@localhost>"
+    )]
+    pub mail_from: String,
+    /// Where the file transport writes `.eml` files.
+    #[arg(long, env = "MAIL_DIR", global = true, default_value = "mail")]
+    pub mail_dir: PathBuf,
+    /// The front end's base URL; links are `PUBLIC_APP_URL/invitations/<id>`.
+    #[arg(
+        long,
+        env = "PUBLIC_APP_URL",
+        global = true,
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_app_url: String,
+    /// Run the mail worker inside `serve` (turn off when workers run apart).
+    #[arg(long, env = "MAIL_WORKER", global = true, default_value_t = true, action = clap::ArgAction::Set)]
+    pub mail_worker: bool,
+    /// Attempts before an email is FAILED.
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", global = true, default_value_t = 8)]
+    pub mail_max_attempts: i32,
+    /// Emails claimed and sent per batch (over one SMTP connection).
+    #[arg(long, env = "MAIL_BATCH_SIZE", global = true, default_value_t = 20)]
+    pub mail_batch_size: u64,
+    /// How often the worker looks for due emails when not woken.
+    #[arg(long, env = "MAIL_POLL_INTERVAL", global = true, default_value = "1s", value_parser = parse_duration)]
+    pub mail_poll_interval: Duration,
+    /// How long a worker holds an email it is sending; after a crash the
+    /// email is picked up again once this has passed.
+    #[arg(long, env = "MAIL_LEASE", global = true, default_value = "5m", value_parser = parse_duration)]
+    pub mail_lease: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,5 +9,6 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod startup;
 pub mod telemetry;

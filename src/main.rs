@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use invitations::auth::{self, Claims};
 use invitations::config::{Cli, Command, MigrateAction, Settings, TokenArgs};
+use invitations::mail::worker::{Wakeup, Worker};
 use invitations::startup::{self, Application, StartupError};
 use invitations::{graphql, telemetry};
 
@@ -21,6 +22,7 @@ async fn main() -> ExitCode {
             print!("{}", graphql::sdl());
             Ok(())
         }
+        Command::Worker => worker(&cli.settings).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,6 +51,41 @@ async fn serve(settings: &Settings) -> Result<(), StartupError> {
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Only the mail worker, until SIGINT or SIGTERM.
+async fn worker(settings: &Settings) -> Result<(), StartupError> {
+    let db = startup::connect(settings.database_url.expose()).await?;
+    if !settings.no_migrate {
+        Migrator::up(&db, None).await?;
+    }
+    let worker = Worker::new(
+        db,
+        startup::build_mailer(settings)?,
+        startup::worker_config(settings)?,
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(Wakeup::default(), stopped));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    running
+        .await
+        .map_err(|e| StartupError(format!("mail worker: {e}")))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler can be installed");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), StartupError> {

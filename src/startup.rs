@@ -18,12 +18,20 @@ use crate::auth::{self, Verifier};
 use crate::config::Settings;
 use crate::graphql::{self, Limits};
 use crate::http::{self, AppState};
+use crate::mail::{
+    message::Sender,
+    transport::{Mailer, SmtpConfig},
+    worker::{Wakeup, Worker, WorkerConfig},
+};
+use tokio::sync::watch;
 
 pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    worker: Option<Worker>,
+    wakeup: Wakeup,
     pub dev_mode: bool,
 }
 
@@ -95,12 +103,26 @@ impl Application {
         if !settings.no_migrate {
             Migrator::up(&db, None).await?;
         }
+        let wakeup = Wakeup::default();
+        let worker = if settings.mail_worker {
+            Some(build_worker(settings, db.clone())?)
+        } else {
+            None
+        };
+        if worker.is_some() && settings.smtp_url.is_none() && !settings.bind_addr.ip().is_loopback()
+        {
+            tracing::warn!(
+                mail_dir = %settings.mail_dir.display(),
+                "NO EMAIL LEAVES THIS SERVER: SMTP_URL is not set, so invitation emails are only written as files"
+            );
+        }
         let schema = graphql::build_schema(
             db.clone(),
             Limits {
                 max_depth: settings.graphql_max_depth,
                 max_complexity: settings.graphql_max_complexity,
             },
+            wakeup.clone(),
         );
         let state = web::Data::new(AppState {
             db: db.clone(),
@@ -126,6 +148,8 @@ impl Application {
             server: server.run(),
             db,
             statements,
+            worker,
+            wakeup,
             dev_mode: secret.dev_mode,
         })
     }
@@ -143,8 +167,51 @@ impl Application {
         self.statements.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and
+    /// the email in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let (stop, stopped) = watch::channel(false);
+        let worker = self
+            .worker
+            .map(|w| tokio::spawn(w.run(self.wakeup.clone(), stopped)));
+        let served = self.server.await;
+        let _ = stop.send(true);
+        if let Some(worker) = worker {
+            if let Err(e) = worker.await {
+                tracing::error!(error = %e, "mail worker ended abnormally");
+            }
+        }
+        served
     }
 }
+
+/// The mailer the settings ask for: SMTP with `SMTP_URL`, files otherwise.
+pub fn build_mailer(settings: &Settings) -> Result<Mailer, StartupError> {
+    match &settings.smtp_url {
+        Some(url) => Ok(Mailer::Smtp(
+            SmtpConfig::parse(url.expose()).map_err(StartupError)?,
+        )),
+        None => Ok(Mailer::File(settings.mail_dir.clone())),
+    }
+}
+
+pub fn worker_config(settings: &Settings) -> Result<WorkerConfig, StartupError> {
+    Ok(WorkerConfig {
+        sender: Sender::parse(&settings.mail_from).map_err(StartupError)?,
+        public_app_url: settings.public_app_url.clone(),
+        batch_size: settings.mail_batch_size.max(1),
+        max_attempts: settings.mail_max_attempts.max(1),
+        lease: settings.mail_lease,
+        poll_interval: settings.mail_poll_interval,
+    })
+}
+
+fn build_worker(settings: &Settings, db: DatabaseConnection) -> Result<Worker, StartupError> {
+    Ok(Worker::new(
+        db,
+        build_mailer(settings)?,
+        worker_config(settings)?,
+    ))
+}
+
+impl Application {}

@@ -34,6 +34,20 @@ pub enum DeliveryStatus {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::invitation::Entity",
+        from = "Column::InvitationId",
+        to = "super::invitation::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Invitation,
+}
+
+impl Related<super::invitation::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Invitation.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -538,3 +538,47 @@ mod tests {
         ));
     }
 }
+
+/// What an invitation email needs to say.
+#[derive(Debug, Clone)]
+pub struct EmailFacts {
+    pub invitation_id: Uuid,
+    pub recipient: String,
+    pub creator_name: String,
+    pub creator_email: String,
+    pub workspace_name: String,
+}
+
+/// The facts for several invitations, in three queries.
+pub async fn email_facts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<EmailFacts>> {
+    let invs = invitation::Entity::find()
+        .filter(invitation::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let creators: std::collections::HashMap<Uuid, profile::Model> =
+        profiles::by_ids(db, &invs.iter().map(|i| i.creator_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+    let workspaces: std::collections::HashMap<Uuid, workspace::Model> =
+        super::workspaces::by_ids(db, &invs.iter().map(|i| i.workspace_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect();
+    Ok(invs
+        .into_iter()
+        .filter_map(|i| {
+            let creator = creators.get(&i.creator_id)?;
+            let ws = workspaces.get(&i.workspace_id)?;
+            Some(EmailFacts {
+                invitation_id: i.id,
+                recipient: i.email,
+                creator_name: creator.name.clone(),
+                creator_email: creator.email.clone(),
+                workspace_name: ws.name.clone(),
+            })
+        })
+        .collect())
+}

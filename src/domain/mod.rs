@@ -22,5 +22,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 /// The current time at the precision both databases store (microseconds),
 /// so a value read back equals the value written and cursors stay exact.
 pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    now_from(Utc::now())
+}
+
+/// Any instant at the stored precision.
+pub fn now_from(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
 }

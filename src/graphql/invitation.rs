@@ -8,7 +8,7 @@ use entity::{email_outbox, invitation as inv};
 
 use super::{
     connection::{page_args, wants_total, InvitationConnection},
-    context::{db, loader, viewer},
+    context::{data, db, loader, viewer},
     loaders::{DeliveryLoader, WorkspaceLoader},
     member::Member,
     scalars::DateTime,
@@ -20,6 +20,7 @@ use crate::domain::{
     paging::{PageArgs, PageRequest},
 };
 use crate::error::{Error, Result};
+use crate::mail::worker::Wakeup;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum InvitationStatus {
@@ -245,6 +246,9 @@ impl InvitationMutation {
         let caller = viewer(ctx).await?.caller();
         let workspace_id = id::parse(&workspace_id, "workspaceId")?;
         let model = invitations::create(db(ctx)?, caller, workspace_id, &email).await?;
+        // The email is committed to the outbox; let this process's worker
+        // send it now rather than at its next poll.
+        data::<Wakeup>(ctx)?.notify();
         Ok(Invitation::new(model))
     }
 

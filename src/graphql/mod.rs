@@ -16,6 +16,8 @@ use async_graphql::{
 };
 use sea_orm::DatabaseConnection;
 
+use crate::mail::worker::Wakeup;
+
 pub use context::Auth;
 
 #[derive(MergedObject, Default)]
@@ -50,9 +52,10 @@ impl Default for Limits {
     }
 }
 
-pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
+pub fn build_schema(db: DatabaseConnection, limits: Limits, wakeup: Wakeup) -> AppSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
+        .data(wakeup)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .finish()

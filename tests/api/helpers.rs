@@ -11,6 +11,8 @@ pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 
 pub struct TestApp {
     pub base: String,
+    /// The test database, for a second connection pool (a second worker).
+    pub db_url: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -30,11 +32,16 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    // Test builds carry two rustls crypto providers (the SMTP test server
+    // brings its own): name the one the app uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let database = TestDatabase::create().await;
     let mut settings = Settings::for_database(&database.url);
     settings.bind_addr = "127.0.0.1:0".parse().unwrap();
     settings.auth_jwt_secret = Some(Secret::new(SECRET));
     settings.http_workers = Some(2);
+    // Mail tests drive the worker step by step; most tests need no worker.
+    settings.mail_worker = false;
     tweak(&mut settings);
     let app = Application::build(&settings).await.expect("the app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -43,6 +50,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
+        db_url: database.url.clone(),
         client: reqwest::Client::new(),
         db,
         statements,

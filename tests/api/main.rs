@@ -6,7 +6,9 @@ mod helpers;
 
 mod http;
 mod invitations;
+mod mail;
 mod paging;
 mod profiles;
 mod schema;
+mod smtp_sink;
 mod workspaces;

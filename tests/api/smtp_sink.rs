@@ -1,0 +1,106 @@
+//! A real SMTP server (mailin-embedded) on a local port, recording what it
+//! receives and refusing on demand.
+
+use mailin_embedded::{response, Handler, Response, Server};
+use std::net::{IpAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone, Default)]
+pub struct Received {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct State {
+    received: Vec<Received>,
+    /// Refuse the next N messages at the end of DATA with this code.
+    refuse_data: Option<(u32, u16)>,
+    /// Refuse every recipient with this code.
+    refuse_rcpt: Option<u16>,
+}
+
+#[derive(Clone)]
+struct Sink {
+    state: Arc<Mutex<State>>,
+    current: Received,
+}
+
+impl Handler for Sink {
+    fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
+        self.current = Received {
+            from: from.to_owned(),
+            ..Received::default()
+        };
+        response::OK
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        if let Some(code) = self.state.lock().unwrap().refuse_rcpt {
+            return Response::custom(code, "No such user here".to_owned());
+        }
+        self.current.to.push(to.to_owned());
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let mut state = self.state.lock().unwrap();
+        if let Some((n, code)) = state.refuse_data {
+            state.refuse_data = (n > 1).then_some((n - 1, code));
+            return Response::custom(code, "Try again later".to_owned());
+        }
+        state.received.push(std::mem::take(&mut self.current));
+        response::OK
+    }
+}
+
+pub struct SmtpSink {
+    pub port: u16,
+    state: Arc<Mutex<State>>,
+}
+
+impl SmtpSink {
+    pub fn start() -> Self {
+        Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap())
+    }
+
+    /// Serves on this listener (to bring a server "back" on a known port).
+    pub fn start_on(listener: TcpListener) -> Self {
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(Mutex::new(State::default()));
+        let mut server = Server::new(Sink {
+            state: state.clone(),
+            current: Received::default(),
+        });
+        server
+            .with_name("sink.test")
+            .with_num_threads(4)
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        Self { port, state }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    pub fn refuse_next_messages(&self, n: u32, code: u16) {
+        self.state.lock().unwrap().refuse_data = Some((n, code));
+    }
+
+    pub fn refuse_recipients(&self, code: u16) {
+        self.state.lock().unwrap().refuse_rcpt = Some(code);
+    }
+}
