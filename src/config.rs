@@ -82,9 +82,16 @@ pub struct Settings {
     /// the server runs in development mode with a generated secret.
     #[arg(long, env = "AUTH_JWT_SECRET", global = true, hide_env_values = true)]
     pub auth_jwt_secret: Option<Secret>,
-    /// OpenID Connect key set (RS256/ES256); not supported yet.
+    /// An OpenID provider's key set (RS256/ES256), such as
+    /// `https://YOUR_TENANT.auth0.com/.well-known/jwks.json`.
     #[arg(long, env = "AUTH_JWKS_URL", global = true)]
     pub auth_jwks_url: Option<String>,
+    /// Tolerance for clock differences when checking `exp`.
+    #[arg(long, env = "AUTH_CLOCK_SKEW", global = true, default_value = "30s", value_parser = parse_duration)]
+    pub auth_clock_skew: Duration,
+    /// The key set is fetched again for an unknown `kid` at most this often.
+    #[arg(long, env = "AUTH_JWKS_MIN_REFRESH", global = true, default_value = "60s", value_parser = parse_duration)]
+    pub auth_jwks_min_refresh: Duration,
     /// Required `iss` claim, when set.
     #[arg(long, env = "AUTH_ISSUER", global = true)]
     pub auth_issuer: Option<String>,

@@ -89,14 +89,18 @@ fn request_id_of(req: &HttpRequest) -> String {
         .unwrap_or_default()
 }
 
-fn auth_of(req: &HttpRequest, verifier: &Verifier) -> Auth {
+async fn auth_of(req: &HttpRequest, verifier: &Verifier) -> Auth {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Auth::Missing;
     };
     let Ok(value) = value.to_str() else {
         return Auth::Invalid("Authorization header is not readable".into());
     };
-    match auth::bearer(value).and_then(|token| verifier.verify(token)) {
+    let token = match auth::bearer(value) {
+        Ok(token) => token,
+        Err(e) => return Auth::Invalid(e.0),
+    };
+    match verifier.verify(token).await {
         Ok(identity) => Auth::Valid(identity),
         Err(e) => Auth::Invalid(e.0),
     }
@@ -113,7 +117,7 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> HttpResponse
 }
 
 async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> HttpResponse {
-    let auth = auth_of(req, &state.verifier);
+    let auth = auth_of(req, &state.verifier).await;
     let prepare = |r| graphql::prepare(r, &state.db, auth.clone());
     let batch = match batch {
         BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),

@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use crate::auth::{self, Verifier};
+use crate::auth;
 use crate::config::Settings;
 use crate::graphql::{self, Limits};
 use crate::http::{self, AppState};
@@ -79,18 +79,13 @@ fn sqlx_sqlite_journal_wal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let secret = auth::secret_source(settings).map_err(StartupError)?;
-        if secret.dev_mode && !settings.bind_addr.ip().is_loopback() {
+        let (verifier, dev_mode) = auth::verifier_from(settings).map_err(StartupError)?;
+        if dev_mode && !settings.bind_addr.ip().is_loopback() {
             return Err(StartupError(format!(
-                "refusing to listen on {} in development mode: set AUTH_JWT_SECRET",
+                "refusing to listen on {} in development mode: set AUTH_JWT_SECRET or AUTH_JWKS_URL",
                 settings.bind_addr
             )));
         }
-        let verifier = Verifier::hs256(
-            &secret.secret,
-            settings.auth_issuer.as_deref(),
-            settings.auth_audience.as_deref(),
-        );
 
         let mut db = connect(settings.database_url.expose()).await?;
         // Counts every SQL statement this app runs (set before the handle is
@@ -150,7 +145,7 @@ impl Application {
             statements,
             worker,
             wakeup,
-            dev_mode: secret.dev_mode,
+            dev_mode,
         })
     }
 

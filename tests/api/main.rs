@@ -7,6 +7,7 @@ mod helpers;
 mod http;
 mod invitations;
 mod mail;
+mod oidc;
 mod paging;
 mod profiles;
 mod schema;

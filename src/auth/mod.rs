@@ -1,7 +1,11 @@
-//! Bearer tokens -> [`Identity`]. The verifier is a small seam: HS256 with a
-//! shared secret today; an OpenID key set plugs in as another [`Keys`].
+//! Bearer tokens -> [`Identity`]: HS256 with a shared secret, or RS256/ES256
+//! with an OpenID provider's key set ([`jwks`]).
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+pub mod jwks;
+
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,30 +31,74 @@ pub struct Claims {
     pub aud: Option<String>,
 }
 
+/// The verifier the settings ask for: a key set with `AUTH_JWKS_URL`, the
+/// configured secret, or the development secret; and whether that is
+/// development mode.
+pub fn verifier_from(settings: &Settings) -> Result<(Verifier, bool), String> {
+    let rules = Rules {
+        issuer: settings.auth_issuer.clone(),
+        audience: settings.auth_audience.clone(),
+        leeway_secs: settings.auth_clock_skew.as_secs(),
+    };
+    if let Some(url) = &settings.auth_jwks_url {
+        if settings.auth_jwt_secret.is_some() {
+            return Err("set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both".into());
+        }
+        let keys = jwks::KeySet::new(url, settings.auth_jwks_min_refresh)?;
+        return Ok((Verifier::jwks(keys, rules), false));
+    }
+    let source = secret_source(settings)?;
+    Ok((Verifier::hs256(&source.secret, rules), source.dev_mode))
+}
+
 /// Why a token was refused; the message is safe to show the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthError(pub String);
 
 enum Keys {
     Hs256(DecodingKey),
+    Jwks(jwks::KeySet),
+}
+
+/// What every token must satisfy besides its signature.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    /// Tolerance for clock differences on `exp` (and `nbf`), in seconds.
+    pub leeway_secs: u64,
 }
 
 pub struct Verifier {
     keys: Keys,
-    validation: Validation,
+    rules: Rules,
 }
 
 impl Verifier {
-    pub fn hs256(secret: &[u8], issuer: Option<&str>, audience: Option<&str>) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 30;
+    pub fn hs256(secret: &[u8], rules: Rules) -> Self {
+        Self {
+            keys: Keys::Hs256(DecodingKey::from_secret(secret)),
+            rules,
+        }
+    }
+
+    pub fn jwks(keys: jwks::KeySet, rules: Rules) -> Self {
+        Self {
+            keys: Keys::Jwks(keys),
+            rules,
+        }
+    }
+
+    fn validation(&self, algorithm: Algorithm) -> Validation {
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = self.rules.leeway_secs;
         // A configured issuer or audience must also be present in the token.
         let mut required = vec!["exp", "sub"];
-        if let Some(iss) = issuer {
+        if let Some(iss) = &self.rules.issuer {
             validation.set_issuer(&[iss]);
             required.push("iss");
         }
-        match audience {
+        match &self.rules.audience {
             Some(aud) => {
                 validation.set_audience(&[aud]);
                 required.push("aud");
@@ -58,19 +106,31 @@ impl Verifier {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        Self {
-            keys: Keys::Hs256(DecodingKey::from_secret(secret)),
-            validation,
-        }
+        validation
     }
 
-    /// Verifies a compact JWT. Only the configured algorithm is accepted,
-    /// so `alg: none` and algorithm confusion are refused.
-    pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
-        // A key set (JWKS) becomes a second variant, chosen by the header's `kid`.
-        let Keys::Hs256(key) = &self.keys;
-        let data = decode::<Claims>(token, key, &self.validation)
-            .map_err(|e| AuthError(format!("Invalid token: {e}")))?;
+    /// Verifies a compact JWT. Only the configured algorithms are accepted
+    /// (HS256 with a secret; RS256 or ES256, as the key says, with a key
+    /// set), so `alg: none` and algorithm confusion are refused.
+    pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        let invalid = |e: &dyn std::fmt::Display| AuthError(format!("Invalid token: {e}"));
+        let header = decode_header(token).map_err(|e| invalid(&e))?;
+        let (key, algorithm) = match &self.keys {
+            Keys::Hs256(key) => (key.clone(), Algorithm::HS256),
+            Keys::Jwks(set) => {
+                let kid = header.kid.as_deref().ok_or_else(|| invalid(&"no `kid`"))?;
+                let key = set
+                    .key(kid)
+                    .await
+                    .ok_or_else(|| invalid(&"unknown `kid`"))?;
+                (key.decoding, key.algorithm)
+            }
+        };
+        if header.alg != algorithm {
+            return Err(invalid(&format!("{:?} is not accepted here", header.alg)));
+        }
+        let data =
+            decode::<Claims>(token, &key, &self.validation(algorithm)).map_err(|e| invalid(&e))?;
         let claims = data.claims;
         let email = normalise_email(&claims.email);
         if claims.sub.trim().is_empty() || !email.contains('@') {
@@ -128,7 +188,10 @@ pub struct SecretSource {
 /// kept beside the SQLite database (or in memory for an in-memory database).
 pub fn secret_source(settings: &Settings) -> Result<SecretSource, String> {
     if settings.auth_jwks_url.is_some() {
-        return Err("AUTH_JWKS_URL is not supported yet: use AUTH_JWT_SECRET".into());
+        return Err(
+            "tokens come from the OpenID provider (AUTH_JWKS_URL): there is no secret to sign with"
+                .into(),
+        );
     }
     if let Some(secret) = &settings.auth_jwt_secret {
         let bytes = secret.expose().as_bytes().to_vec();
@@ -215,11 +278,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn valid_token_gives_identity_with_lower_cased_email() {
-        let v = Verifier::hs256(SECRET, None, None);
+    #[tokio::test]
+    async fn valid_token_gives_identity_with_lower_cased_email() {
+        let v = Verifier::hs256(SECRET, Rules::default());
         let id = v
             .verify(&mint(SECRET, &claims(expiry_in(Duration::from_secs(60)))))
+            .await
             .unwrap();
         assert_eq!(id.email, "ada@example.com");
         assert!(
@@ -228,40 +292,47 @@ mod tests {
         );
     }
 
-    #[test]
-    fn expired_token_is_refused() {
-        let v = Verifier::hs256(SECRET, None, None);
-        assert!(v.verify(&mint(SECRET, &claims(1000))).is_err());
+    #[tokio::test]
+    async fn expired_token_is_refused() {
+        let v = Verifier::hs256(SECRET, Rules::default());
+        assert!(v.verify(&mint(SECRET, &claims(1000))).await.is_err());
     }
 
-    #[test]
-    fn token_signed_with_another_secret_is_refused() {
-        let v = Verifier::hs256(SECRET, None, None);
+    #[tokio::test]
+    async fn token_signed_with_another_secret_is_refused() {
+        let v = Verifier::hs256(SECRET, Rules::default());
         let other = mint(
             b"another-secret-another-secret-xx",
             &claims(expiry_in(Duration::from_secs(60))),
         );
-        assert!(v.verify(&other).is_err());
+        assert!(v.verify(&other).await.is_err());
     }
 
-    #[test]
-    fn alg_none_is_refused() {
+    #[tokio::test]
+    async fn alg_none_is_refused() {
         use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let body = URL_SAFE_NO_PAD
             .encode(serde_json::to_vec(&claims(expiry_in(Duration::from_secs(60)))).unwrap());
-        let v = Verifier::hs256(SECRET, None, None);
-        assert!(v.verify(&format!("{header}.{body}.")).is_err());
+        let v = Verifier::hs256(SECRET, Rules::default());
+        assert!(v.verify(&format!("{header}.{body}.")).await.is_err());
     }
 
-    #[test]
-    fn issuer_and_audience_are_checked_when_configured() {
-        let v = Verifier::hs256(SECRET, Some("https://id.test/"), Some("invitations"));
+    #[tokio::test]
+    async fn issuer_and_audience_are_checked_when_configured() {
+        let v = Verifier::hs256(
+            SECRET,
+            Rules {
+                issuer: Some("https://id.test/".into()),
+                audience: Some("invitations".into()),
+                leeway_secs: 0,
+            },
+        );
         let mut c = claims(expiry_in(Duration::from_secs(60)));
-        assert!(v.verify(&mint(SECRET, &c)).is_err());
+        assert!(v.verify(&mint(SECRET, &c)).await.is_err());
         c.iss = Some("https://id.test/".into());
         c.aud = Some("invitations".into());
-        assert!(v.verify(&mint(SECRET, &c)).is_ok());
+        assert!(v.verify(&mint(SECRET, &c)).await.is_ok());
     }
 
     #[test]
