@@ -114,6 +114,60 @@ pub struct Settings {
         default_value_t = 2000
     )]
     pub graphql_max_complexity: usize,
+    /// Maximum number of aliases in a GraphQL document.
+    #[arg(long, env = "GRAPHQL_MAX_ALIASES", global = true, default_value_t = 30)]
+    pub graphql_max_aliases: usize,
+    /// Maximum number of root fields in one operation.
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_ROOT_FIELDS",
+        global = true,
+        default_value_t = 20
+    )]
+    pub graphql_max_root_fields: usize,
+    /// Operations in one batched POST, at most.
+    #[arg(long, env = "GRAPHQL_MAX_BATCH", global = true, default_value_t = 10)]
+    pub graphql_max_batch: usize,
+    /// Whether clients may introspect the schema (GraphiQL and code
+    /// generators need it).
+    #[arg(long, env = "GRAPHQL_INTROSPECTION", global = true, default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphql_introspection: bool,
+    /// Request bodies larger than this get 413.
+    #[arg(long, env = "MAX_BODY_BYTES", global = true, default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+    /// A GraphQL request taking longer than this is answered with an error.
+    #[arg(long, env = "REQUEST_TIMEOUT", global = true, default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Comma-separated origins allowed by CORS (none by default).
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub cors_allowed_origins: Vec<String>,
+    /// How long a request waits for a database connection before failing.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT", global = true, default_value = "5s", value_parser = parse_duration)]
+    pub db_acquire_timeout: Duration,
+    /// Invitations one person may create per window (0: no limit).
+    #[arg(
+        long,
+        env = "INVITE_RATE_PER_INVITER",
+        global = true,
+        default_value_t = 100
+    )]
+    pub invite_rate_per_inviter: u32,
+    /// Invitations one workspace may receive per window (0: no limit).
+    #[arg(
+        long,
+        env = "INVITE_RATE_PER_WORKSPACE",
+        global = true,
+        default_value_t = 1000
+    )]
+    pub invite_rate_per_workspace: u32,
+    /// The rate limits' sliding window.
+    #[arg(long, env = "INVITE_RATE_WINDOW", global = true, default_value = "1h", value_parser = parse_duration)]
+    pub invite_rate_window: Duration,
     /// HTTP worker threads; the number of CPUs when absent.
     #[arg(long, env = "HTTP_WORKERS", global = true)]
     pub http_workers: Option<usize>,

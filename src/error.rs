@@ -75,6 +75,11 @@ pub enum Error {
         reason: Reason,
         message: String,
     },
+    /// Too many requests of one kind; `retryAfter` says when to try again.
+    RateLimited {
+        retry_after_secs: u64,
+        message: String,
+    },
     /// Details for the log only.
     Internal(String),
 }
@@ -111,6 +116,7 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::BadUserInput { .. } => "BAD_USER_INPUT",
             Error::Conflict { .. } => "CONFLICT",
+            Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -122,7 +128,8 @@ impl Error {
             Error::Unauthenticated(m) => m.clone(),
             Error::Forbidden { message, .. }
             | Error::BadUserInput { message, .. }
-            | Error::Conflict { message, .. } => message.clone(),
+            | Error::Conflict { message, .. }
+            | Error::RateLimited { message, .. } => message.clone(),
             Error::NotFound(what) => format!("No such {what}"),
             Error::Internal(_) => INTERNAL_MESSAGE.to_owned(),
         }
@@ -172,6 +179,12 @@ impl From<Error> for async_graphql::Error {
             Error::BadUserInput { field, .. } => *field,
             _ => None,
         };
+        let retry_after = match &err {
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(reason) = reason {
@@ -179,6 +192,9 @@ impl From<Error> for async_graphql::Error {
             }
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
             }
         })
     }

@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, request ids, the bearer token, and GraphQL over
 //! HTTP. Everything past this module is free of HTTP.
 
+use actix_cors::Cors;
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
@@ -14,22 +15,32 @@ use async_graphql::{
 };
 use async_graphql_actix_web::GraphQLResponse;
 use sea_orm::DatabaseConnection;
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 use tracing::Instrument;
 
 use crate::auth::{self, Verifier};
 use crate::error::INTERNAL_MESSAGE;
 use crate::graphql::{self, AppSchema, Auth};
 
-/// Requests in one POST batch, at most.
-pub const MAX_BATCH: usize = 10;
-/// Request bodies, at most (larger ones get 413).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Limits the HTTP edge enforces before GraphQL sees a request.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Larger bodies get 413.
+    pub max_body_bytes: usize,
+    /// Operations in one batched POST, at most.
+    pub max_batch: usize,
+    /// Longer GraphQL executions are answered with an error.
+    pub request_timeout: Duration,
+}
 
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
     pub verifier: Arc<Verifier>,
+    pub limits: HttpLimits,
 }
 
 /// The id under which the log has a request's details.
@@ -37,11 +48,26 @@ pub struct AppState {
 pub struct RequestId(pub String);
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-        .route("/graphql", web::post().to(graphql_post))
+    cfg.route("/graphql", web::post().to(graphql_post))
         .route("/graphql", web::get().to(graphql_get))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz));
+}
+
+/// CORS for the configured origins only; with none, browsers on other
+/// origins get no CORS headers (and so no access).
+pub fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_header("x-request-id")
+        .expose_headers(["x-request-id"])
+        .max_age(3600);
+    origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
 /// Gives every request an id (the client's `x-request-id` when sane), a
@@ -108,24 +134,79 @@ async fn auth_of(req: &HttpRequest, verifier: &Verifier) -> Auth {
 
 /// A response with one error and no data, as GraphQL clients expect.
 fn error_response(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    error_response_with(status, code, message, None)
+}
+
+fn error_response_with(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    request_id: Option<&str>,
+) -> HttpResponse {
     let mut ext = ErrorExtensionValues::default();
     ext.set("code", code);
+    if let Some(id) = request_id {
+        ext.set("requestId", id);
+    }
     let mut err = ServerError::new(message, None);
     err.extensions = Some(ext);
     let body = Response::from_errors(vec![err]);
     HttpResponse::build(status).json(body)
 }
 
+/// Whether the client speaks the GraphQL-over-HTTP media type; then request
+/// errors (unparsable or invalid documents) get 4xx statuses.
+fn wants_graphql_response(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(GRAPHQL_RESPONSE))
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
 async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> HttpResponse {
+    let request_id = request_id_of(req);
     let auth = auth_of(req, &state.verifier).await;
     let prepare = |r| graphql::prepare(r, &state.db, auth.clone());
     let batch = match batch {
         BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),
         BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(prepare).collect()),
     };
-    let mut response = state.schema.execute_batch(batch).await;
-    add_request_id(&mut response, &request_id_of(req));
-    actix_web::Responder::respond_to(GraphQLResponse::from(response), req).map_into_boxed_body()
+    let executed = tokio::time::timeout(
+        state.limits.request_timeout,
+        state.schema.execute_batch(batch),
+    )
+    .await;
+    let Ok(mut response) = executed else {
+        tracing::error!(timeout = ?state.limits.request_timeout, "request timed out");
+        return error_response_with(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "INTERNAL_SERVER_ERROR",
+            "The request took too long",
+            Some(&request_id),
+        );
+    };
+    add_request_id(&mut response, &request_id);
+    let request_error = match &response {
+        BatchResponse::Single(r) => r.errors.iter().any(|e| {
+            matches!(e.extensions.as_ref().and_then(|x| x.get("code")),
+                Some(async_graphql::Value::String(c)) if c == "GRAPHQL_PARSE_FAILED" || c == "GRAPHQL_VALIDATION_FAILED")
+        }),
+        BatchResponse::Batch(_) => false,
+    };
+    let mut res = actix_web::Responder::respond_to(GraphQLResponse::from(response), req)
+        .map_into_boxed_body();
+    if wants_graphql_response(req) {
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/graphql-response+json; charset=utf-8"),
+        );
+        if request_error {
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+        }
+    }
+    res
 }
 
 /// Internal errors carry the request id so the client can quote it.
@@ -155,11 +236,44 @@ fn add_request_id(response: &mut BatchResponse, id: &str) {
     }
 }
 
+/// Reads the body up to the limit; `None` when it is larger.
+async fn read_body(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Option<web::BytesMut>, actix_web::Error> {
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 async fn graphql_post(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    let limit = state.limits.max_body_bytes;
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BAD_USER_INPUT",
+            &format!("The request body is larger than {limit} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return too_large();
+    }
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -176,6 +290,17 @@ async fn graphql_post(
             "POST /graphql takes Content-Type: application/json",
         );
     }
+    let body = match read_body(payload, limit).await {
+        Ok(Some(body)) => body,
+        Ok(None) => return too_large(),
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &format!("The request body could not be read: {e}"),
+            )
+        }
+    };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
@@ -187,11 +312,12 @@ async fn graphql_post(
         }
     };
     if let BatchRequest::Batch(rs) = &batch {
-        if rs.len() > MAX_BATCH || rs.is_empty() {
+        let max = state.limits.max_batch;
+        if rs.len() > max || rs.is_empty() {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 "BAD_USER_INPUT",
-                &format!("A batch holds 1 to {MAX_BATCH} operations"),
+                &format!("A batch holds 1 to {max} operations"),
             );
         }
     }

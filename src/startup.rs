@@ -16,8 +16,9 @@ use std::{
 
 use crate::auth;
 use crate::config::Settings;
-use crate::graphql::{self, Limits};
-use crate::http::{self, AppState};
+use crate::domain::rate_limit::RateLimits;
+use crate::graphql::{self, Limits, Services};
+use crate::http::{self, AppState, HttpLimits};
 use crate::mail::{
     message::Sender,
     transport::{Mailer, SmtpConfig},
@@ -60,11 +61,20 @@ impl From<std::io::Error> for StartupError {
 /// Opens the pool. SQLite gets WAL and a busy timeout; it keeps its default
 /// of one connection, which serialises writers (see the README).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, Duration::from_secs(5)).await
+}
+
+/// As [`connect`], waiting at most `acquire_timeout` for a connection, so
+/// requests fail quickly while the database is away.
+pub async fn connect_with(
+    url: &str,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire_timeout)
+        .connect_timeout(acquire_timeout)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sqlx_sqlite_journal_wal())
                 .busy_timeout(Duration::from_secs(10))
@@ -87,7 +97,8 @@ impl Application {
             )));
         }
 
-        let mut db = connect(settings.database_url.expose()).await?;
+        let mut db =
+            connect_with(settings.database_url.expose(), settings.db_acquire_timeout).await?;
         // Counts every SQL statement this app runs (set before the handle is
         // cloned, so every clone counts).
         let statements = Arc::new(AtomicU64::new(0));
@@ -116,20 +127,37 @@ impl Application {
             Limits {
                 max_depth: settings.graphql_max_depth,
                 max_complexity: settings.graphql_max_complexity,
+                max_aliases: settings.graphql_max_aliases,
+                max_root_fields: settings.graphql_max_root_fields,
+                introspection: settings.graphql_introspection,
             },
-            wakeup.clone(),
+            Services {
+                wakeup: wakeup.clone(),
+                rate_limits: RateLimits {
+                    per_inviter: settings.invite_rate_per_inviter,
+                    per_workspace: settings.invite_rate_per_workspace,
+                    window: settings.invite_rate_window,
+                },
+            },
         );
         let state = web::Data::new(AppState {
             db: db.clone(),
             schema,
             verifier: Arc::new(verifier),
+            limits: HttpLimits {
+                max_body_bytes: settings.max_body_bytes,
+                max_batch: settings.graphql_max_batch,
+                request_timeout: settings.request_timeout,
+            },
         });
+        let origins = settings.cors_allowed_origins.clone();
 
         let listener = TcpListener::bind(settings.bind_addr)?;
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(http::cors(&origins))
                 .wrap(from_fn(http::request_id))
                 .configure(http::routes)
         })

@@ -7,4 +7,5 @@ pub mod email_outbox;
 pub mod invitation;
 pub mod membership;
 pub mod profile;
+pub mod rate_event;
 pub mod workspace;

@@ -20,6 +20,7 @@ use super::{
     members, now, outbox,
     paging::{Key, Keyset, Page, PageRequest},
     profiles,
+    rate_limit::{self, RateLimits},
 };
 use crate::error::{Error, Reason, Result};
 
@@ -123,6 +124,7 @@ pub async fn create<C>(
     caller: Caller<'_>,
     workspace_id: Uuid,
     raw_email: &str,
+    limits: &RateLimits,
 ) -> Result<invitation::Model>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -174,6 +176,8 @@ where
         }
         Err(e) => return Err(e.into()),
     };
+    // Counted with the invitation: a refused or rolled-back one costs nothing.
+    rate_limit::take_invitation(&txn, limits, caller.profile_id, workspace_id, now).await?;
     outbox::enqueue(&txn, inv.id).await?;
     txn.commit().await?;
     Ok(inv)

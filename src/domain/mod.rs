@@ -13,6 +13,7 @@ pub mod members;
 pub mod outbox;
 pub mod paging;
 pub mod profiles;
+pub mod rate_limit;
 pub mod slug;
 pub mod workspace_name;
 pub mod workspaces;

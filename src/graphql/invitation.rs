@@ -18,6 +18,7 @@ use crate::domain::{
     id,
     invitations::{self, Listing, Standing},
     paging::{PageArgs, PageRequest},
+    rate_limit::RateLimits,
 };
 use crate::error::{Error, Result};
 use crate::mail::worker::Wakeup;
@@ -245,7 +246,8 @@ impl InvitationMutation {
     ) -> Result<Invitation> {
         let caller = viewer(ctx).await?.caller();
         let workspace_id = id::parse(&workspace_id, "workspaceId")?;
-        let model = invitations::create(db(ctx)?, caller, workspace_id, &email).await?;
+        let limits = data::<RateLimits>(ctx)?;
+        let model = invitations::create(db(ctx)?, caller, workspace_id, &email, limits).await?;
         // The email is committed to the outbox; let this process's worker
         // send it now rather than at its next poll.
         data::<Wakeup>(ctx)?.notify();

@@ -4,6 +4,7 @@
 mod connection;
 mod context;
 mod invitation;
+mod limits;
 mod loaders;
 mod member;
 mod profile;
@@ -16,6 +17,7 @@ use async_graphql::{
 };
 use sea_orm::DatabaseConnection;
 
+use crate::domain::rate_limit::RateLimits;
 use crate::mail::worker::Wakeup;
 
 pub use context::Auth;
@@ -36,29 +38,40 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Limits on what one query may ask for.
+/// Limits on what one query may ask for, and whether the schema can be
+/// introspected.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
+    pub introspection: bool,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_depth: 16,
-            max_complexity: 2000,
-        }
-    }
+/// What the schema needs besides the database.
+pub struct Services {
+    pub wakeup: Wakeup,
+    pub rate_limits: RateLimits,
 }
 
-pub fn build_schema(db: DatabaseConnection, limits: Limits, wakeup: Wakeup) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) -> AppSchema {
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
-        .data(wakeup)
+        .data(services.wakeup)
+        .data(services.rate_limits)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .finish()
+        .limit_recursive_depth(64)
+        .extension(limits::ShapeLimits {
+            max_aliases: limits.max_aliases,
+            max_root_fields: limits.max_root_fields,
+        });
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The SDL as committed in `schema.graphql`.

@@ -31,18 +31,12 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+pub async fn spawn_app_with(tweak: impl Fn(&mut Settings)) -> TestApp {
     // Test builds carry two rustls crypto providers (the SMTP test server
     // brings its own): name the one the app uses.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let database = TestDatabase::create().await;
-    let mut settings = Settings::for_database(&database.url);
-    settings.bind_addr = "127.0.0.1:0".parse().unwrap();
-    settings.auth_jwt_secret = Some(Secret::new(SECRET));
-    settings.http_workers = Some(2);
-    // Mail tests drive the worker step by step; most tests need no worker.
-    settings.mail_worker = false;
-    tweak(&mut settings);
+    let settings = test_settings(&database.url, &tweak);
     let app = Application::build(&settings).await.expect("the app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
@@ -56,6 +50,29 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         statements,
         _database: database,
     }
+}
+
+fn test_settings(url: &str, tweak: &impl Fn(&mut Settings)) -> Settings {
+    let mut settings = Settings::for_database(url);
+    settings.bind_addr = "127.0.0.1:0".parse().unwrap();
+    settings.auth_jwt_secret = Some(Secret::new(SECRET));
+    settings.http_workers = Some(2);
+    // Mail tests drive the worker step by step; most tests need no worker.
+    settings.mail_worker = false;
+    tweak(&mut settings);
+    settings
+}
+
+/// Another server process's worth on the same database (its own pool and
+/// HTTP server): returns its base URL.
+pub async fn second_instance(app: &TestApp, tweak: impl Fn(&mut Settings)) -> String {
+    let settings = test_settings(&app.db_url, &tweak);
+    let other = Application::build(&settings)
+        .await
+        .expect("the second app builds");
+    let base = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+    base
 }
 
 pub fn token(claims: &Claims) -> String {

@@ -197,3 +197,132 @@ async fn queries_deeper_than_the_limit_are_refused() {
         .await;
     assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
 }
+
+#[tokio::test]
+async fn too_many_aliases_or_root_fields_are_refused() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@acme.test");
+    let aliases: String = (0..31).map(|i| format!("a{i}: me {{ id }} ")).collect();
+    let body = app
+        .gql(Some(&ada), &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    let roots: String = (0..21).map(|_| "me { id } ").collect();
+    let body = app
+        .gql(Some(&ada), &format!("{{ {roots} }}"), json!({}))
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    assert!(app
+        .gql(Some(&ada), "{ a: me { id } b: me { id } }", json!({}))
+        .await
+        .get("errors")
+        .is_none());
+}
+
+#[tokio::test]
+async fn introspection_can_be_turned_off() {
+    let app = crate::helpers::spawn_app_with(|s| s.graphql_introspection = false).await;
+    let body = app
+        .gql(
+            Some(&app.user("ada@acme.test")),
+            "{ __schema { queryType { name } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        body.get("errors").is_some() || body["data"]["__schema"].is_null(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn graphql_response_json_clients_get_400_for_request_errors() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@acme.test");
+    let send = |query: &'static str| {
+        app.client
+            .post(format!("{}/graphql", app.base))
+            .bearer_auth(&ada.token)
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let bad = send("{ nope }").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/graphql-response+json"));
+    let good = send("{ me { id } }").await.unwrap();
+    assert_eq!(good.status(), 200);
+    // A field error is not a request error.
+    let unauthenticated = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 200);
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.cors_allowed_origins = vec!["https://app.acme.test".into()]
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let ok = preflight("https://app.acme.test").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://app.acme.test"
+    );
+    let evil = preflight("https://evil.test").await.unwrap();
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn no_cors_origin_is_allowed_by_default() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
+        .header("origin", "https://app.acme.test")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_is_answered_with_an_error_and_its_request_id() {
+    let app =
+        crate::helpers::spawn_app_with(|s| s.request_timeout = std::time::Duration::from_nanos(1))
+            .await;
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&app.user("ada@acme.test").token)
+        .header("x-request-id", "slow-1")
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(code(&body), "INTERNAL_SERVER_ERROR");
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], "slow-1");
+}

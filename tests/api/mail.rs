@@ -245,7 +245,7 @@ async fn an_email_claimed_by_a_worker_that_crashed_is_sent_after_its_lease() {
 
 #[tokio::test]
 async fn two_workers_on_one_database_send_each_of_200_emails_exactly_once() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.invite_rate_per_inviter = 0).await;
     let sink = SmtpSink::start();
     let ada = app.user("ada@acme.test");
     let ws = app.create_workspace(&ada, "Acme", &["acme.test"]).await;
@@ -378,7 +378,7 @@ async fn a_served_app_sends_a_new_invitation_at_once_without_waiting_for_a_poll(
     let mail_dir = dir.clone();
     let app = spawn_app_with(move |s| {
         s.mail_worker = true;
-        s.mail_dir = mail_dir;
+        s.mail_dir = mail_dir.clone();
         // Only a wake-up can make it this fast.
         s.mail_poll_interval = Duration::from_secs(3600);
     })

@@ -4,12 +4,16 @@
 
 mod helpers;
 
+mod authorization;
+mod faults;
+mod hostile;
 mod http;
 mod invitations;
 mod mail;
 mod oidc;
 mod paging;
 mod profiles;
+mod rate_limits;
 mod schema;
 mod smtp_sink;
 mod workspaces;

@@ -142,7 +142,7 @@ async fn app_for(provider: &Provider, min_refresh: Duration) -> TestApp {
     let url = provider.url.clone();
     spawn_app_with(move |s| {
         s.auth_jwt_secret = None;
-        s.auth_jwks_url = Some(url);
+        s.auth_jwks_url = Some(url.clone());
         s.auth_issuer = Some(ISSUER.into());
         s.auth_audience = Some(AUDIENCE.into());
         s.auth_jwks_min_refresh = min_refresh;

@@ -1,0 +1,201 @@
+//! Faults: the database going away and coming back, and a graceful stop.
+
+use crate::helpers::{code, second_instance, spawn_app, SECRET};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Mutex,
+};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
+
+/// A TCP proxy in front of PostgreSQL that the test can cut and restore.
+struct Proxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<AbortHandle>>>,
+}
+
+impl Proxy {
+    async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let (is_cut, conns) = (cut.clone(), connections.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if is_cut.load(Ordering::SeqCst) {
+                    continue; // dropped: the "database" is down
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                conns.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Self {
+            port,
+            cut,
+            connections,
+        }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for c in self.connections.lock().unwrap().drain(..) {
+            c.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+/// `postgres://user@host:port/db` with host and port replaced.
+fn through(url: &str, port: u16) -> String {
+    let scheme_end = url.find("://").unwrap() + 3;
+    let rest = &url[scheme_end..];
+    let (userinfo, hostpart) = match rest.split_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), rest),
+    };
+    let path = &hostpart[hostpart.find('/').unwrap()..];
+    format!("{}{userinfo}127.0.0.1:{port}{path}", &url[..scheme_end])
+}
+
+#[tokio::test]
+async fn the_database_going_away_fails_requests_quickly_and_coming_back_heals() {
+    let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("runs with TEST_DATABASE_URL (PostgreSQL) only");
+        return;
+    };
+    let target: SocketAddr = {
+        let host = admin.split('@').nth(1).unwrap().split('/').next().unwrap();
+        let host = if host.contains(':') {
+            host.to_owned()
+        } else {
+            format!("{host}:5432")
+        };
+        tokio::net::lookup_host(host).await.unwrap().next().unwrap()
+    };
+    let app = spawn_app().await;
+    let proxy = Proxy::start(target).await;
+    let url = through(&app.db_url, proxy.port);
+    let base = second_instance(&app, |s| {
+        s.database_url = invitations::config::Secret::new(url.clone());
+        s.db_acquire_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let ada = app.user("ada@acme.test");
+    let me = || {
+        app.client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&ada.token)
+            .json(&json!({ "query": "{ me { id } }" }))
+            .send()
+    };
+    let ready = || app.client.get(format!("{base}/readyz")).send();
+    assert_eq!(ready().await.unwrap().status(), 200);
+    assert!(me()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()
+        .get("errors")
+        .is_none());
+
+    proxy.cut();
+    let started = Instant::now();
+    let body: serde_json::Value = me().await.unwrap().json().await.unwrap();
+    assert_eq!(code(&body), "INTERNAL_SERVER_ERROR", "{body}");
+    assert!(body["errors"][0]["extensions"]["requestId"].is_string());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "failed in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(ready().await.unwrap().status(), 503);
+
+    proxy.restore();
+    let mut healed = false;
+    for _ in 0..50 {
+        if ready().await.unwrap().status() == 200 {
+            healed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(healed, "the same process serves again");
+    let body: serde_json::Value = me().await.unwrap().json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully_with_exit_code_0() {
+    let dir = std::env::temp_dir().join(format!("invitations-sigterm-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_invitations"))
+        .arg("serve")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/inv.db?mode=rwc", dir.display()),
+        )
+        .env("AUTH_JWT_SECRET", SECRET)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("MAIL_DIR", dir.join("mail"))
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env_remove("SMTP_URL")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("the server logs its address").unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["message"] == "serving" {
+            break event["address"].as_str().unwrap().to_owned();
+        }
+    };
+    let health = {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(status.success(), "exit {status:?}; log: {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("mail worker stopped")),
+        "{rest:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
