@@ -81,6 +81,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parse_accepts_exactly_the_pattern(s in "\\PC{0,80}") {
+            let pattern_holds = s.len() <= 63
+                && s.starts_with(|c: char| c.is_ascii_lowercase())
+                && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            proptest::prop_assert_eq!(Alias::parse(&s).is_ok(), pattern_holds);
+        }
+
+        #[test]
+        fn any_name_gives_a_valid_alias(name in "\\PC{0,200}", n in 1u32..100_000) {
+            let alias = Alias::candidate(&Alias::base_from_name(&name), n);
+            proptest::prop_assert!(Alias::parse(alias.as_str()).is_ok(), "{:?}", alias);
+        }
+    }
+
     #[test]
     fn generated_alias_always_matches_the_pattern() {
         for name in ["Acme Corp", "42 things", "日本", "___", &"x".repeat(200)] {
