@@ -132,6 +132,18 @@ pub struct Settings {
     /// generators need it).
     #[arg(long, env = "GRAPHQL_INTROSPECTION", global = true, default_value_t = true, action = clap::ArgAction::Set)]
     pub graphql_introspection: bool,
+    /// A tracing span per resolved field (costly; for debugging).
+    #[arg(long, env = "GRAPHQL_RESOLVER_SPANS", global = true, default_value_t = false, action = clap::ArgAction::Set)]
+    pub graphql_resolver_spans: bool,
+    /// Apollo automatic persisted queries, with this many queries cached
+    /// (0 turns them off).
+    #[arg(
+        long,
+        env = "GRAPHQL_PERSISTED_QUERIES",
+        global = true,
+        default_value_t = 1000
+    )]
+    pub graphql_persisted_queries: usize,
     /// Request bodies larger than this get 413.
     #[arg(long, env = "MAX_BODY_BYTES", global = true, default_value_t = 1 << 20)]
     pub max_body_bytes: usize,

@@ -24,6 +24,7 @@ use tracing::Instrument;
 use crate::auth::{self, Verifier};
 use crate::error::INTERNAL_MESSAGE;
 use crate::graphql::{self, AppSchema, Auth};
+use crate::metrics::{CodeLabels, Metrics, OperationLabels, RequestLabels};
 
 /// Limits the HTTP edge enforces before GraphQL sees a request.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +41,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
     pub verifier: Arc<Verifier>,
+    pub metrics: Arc<Metrics>,
     pub limits: HttpLimits,
 }
 
@@ -50,6 +52,7 @@ pub struct RequestId(pub String);
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql_post))
         .route("/graphql", web::get().to(graphql_get))
+        .route("/metrics", web::get().to(metrics))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz));
 }
@@ -166,6 +169,29 @@ fn wants_graphql_response(req: &HttpRequest) -> bool {
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> HttpResponse {
+    let started = Instant::now();
+    let operation = state.metrics.operation_label(match &batch {
+        BatchRequest::Single(r) => r.operation_name.as_deref(),
+        BatchRequest::Batch(_) => Some("batch"),
+    });
+    let res = run(state, req, batch).await;
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&RequestLabels {
+            operation: operation.clone(),
+            status: res.status().as_u16(),
+        })
+        .inc();
+    state
+        .metrics
+        .http_duration
+        .get_or_create(&OperationLabels { operation })
+        .observe(started.elapsed().as_secs_f64());
+    res
+}
+
+async fn run(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> HttpResponse {
     let request_id = request_id_of(req);
     let auth = auth_of(req, &state.verifier).await;
     let prepare = |r| graphql::prepare(r, &state.db, auth.clone());
@@ -180,6 +206,7 @@ async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> Ht
     .await;
     let Ok(mut response) = executed else {
         tracing::error!(timeout = ?state.limits.request_timeout, "request timed out");
+        count_error(&state.metrics, "INTERNAL_SERVER_ERROR");
         return error_response_with(
             StatusCode::SERVICE_UNAVAILABLE,
             "INTERNAL_SERVER_ERROR",
@@ -187,7 +214,7 @@ async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> Ht
             Some(&request_id),
         );
     };
-    add_request_id(&mut response, &request_id);
+    finish_errors(&mut response, &request_id, &state.metrics);
     let request_error = match &response {
         BatchResponse::Single(r) => r.errors.iter().any(|e| {
             matches!(e.extensions.as_ref().and_then(|x| x.get("code")),
@@ -209,8 +236,18 @@ async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> Ht
     res
 }
 
-/// Internal errors carry the request id so the client can quote it.
-fn add_request_id(response: &mut BatchResponse, id: &str) {
+fn count_error(metrics: &Metrics, code: &str) {
+    metrics
+        .graphql_errors
+        .get_or_create(&CodeLabels {
+            code: code.to_owned(),
+        })
+        .inc();
+}
+
+/// Every error gets a code (async-graphql's own ones have none), internal
+/// ones the request id so the client can quote it; each is counted.
+fn finish_errors(response: &mut BatchResponse, id: &str, metrics: &Metrics) {
     let responses: Vec<&mut Response> = match response {
         BatchResponse::Single(r) => vec![r],
         BatchResponse::Batch(rs) => rs.iter_mut().collect(),
@@ -227,10 +264,12 @@ fn add_request_id(response: &mut BatchResponse, id: &str) {
                 };
                 ext.set("code", code);
             }
-            if matches!(ext.get("code"), Some(async_graphql::Value::String(c)) if c == "INTERNAL_SERVER_ERROR")
-            {
-                e.message = INTERNAL_MESSAGE.to_owned();
-                ext.set("requestId", id);
+            if let Some(async_graphql::Value::String(code)) = ext.get("code") {
+                count_error(metrics, code);
+                if code == "INTERNAL_SERVER_ERROR" {
+                    e.message = INTERNAL_MESSAGE.to_owned();
+                    ext.set("requestId", id);
+                }
             }
         }
     }
@@ -373,6 +412,12 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
         .iter()
         .filter(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
         .any(|(_, op)| op.node.ty == OperationType::Mutation)
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render(&state.db).await)
 }
 
 async fn healthz() -> HttpResponse {

@@ -10,5 +10,6 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod startup;
 pub mod telemetry;

@@ -2,17 +2,14 @@
 //! migrations, auth, schema, and an HTTP server on a bound listener (tests
 //! bind port 0 and read the port back).
 
-use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+use actix_web::{
+    dev::Server,
+    middleware::{from_fn, Compress},
+    web, App, HttpServer,
+};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
-use std::{
-    net::TcpListener,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use crate::auth;
 use crate::config::Settings;
@@ -24,13 +21,14 @@ use crate::mail::{
     transport::{Mailer, SmtpConfig},
     worker::{Wakeup, Worker, WorkerConfig},
 };
+use crate::metrics::Metrics;
 use tokio::sync::watch;
 
 pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
-    statements: Arc<AtomicU64>,
+    metrics: Arc<Metrics>,
     worker: Option<Worker>,
     wakeup: Wakeup,
     pub dev_mode: bool,
@@ -99,19 +97,19 @@ impl Application {
 
         let mut db =
             connect_with(settings.database_url.expose(), settings.db_acquire_timeout).await?;
+        let metrics = Arc::new(Metrics::new());
         // Counts every SQL statement this app runs (set before the handle is
         // cloned, so every clone counts).
-        let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
+        let statements = metrics.sql_statements.clone();
         db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::Relaxed);
+            statements.inc();
         });
         if !settings.no_migrate {
             Migrator::up(&db, None).await?;
         }
         let wakeup = Wakeup::default();
         let worker = if settings.mail_worker {
-            Some(build_worker(settings, db.clone())?)
+            Some(build_worker(settings, db.clone())?.with_metrics(metrics.clone()))
         } else {
             None
         };
@@ -130,6 +128,8 @@ impl Application {
                 max_aliases: settings.graphql_max_aliases,
                 max_root_fields: settings.graphql_max_root_fields,
                 introspection: settings.graphql_introspection,
+                resolver_spans: settings.graphql_resolver_spans,
+                persisted_queries: settings.graphql_persisted_queries,
             },
             Services {
                 wakeup: wakeup.clone(),
@@ -144,6 +144,7 @@ impl Application {
             db: db.clone(),
             schema,
             verifier: Arc::new(verifier),
+            metrics: metrics.clone(),
             limits: HttpLimits {
                 max_body_bytes: settings.max_body_bytes,
                 max_batch: settings.graphql_max_batch,
@@ -157,6 +158,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(Compress::default())
                 .wrap(http::cors(&origins))
                 .wrap(from_fn(http::request_id))
                 .configure(http::routes)
@@ -170,7 +172,7 @@ impl Application {
             port,
             server: server.run(),
             db,
-            statements,
+            metrics,
             worker,
             wakeup,
             dev_mode,
@@ -185,9 +187,9 @@ impl Application {
         &self.db
     }
 
-    /// SQL statements run so far (shared: keeps counting after `run`).
-    pub fn statement_counter(&self) -> Arc<AtomicU64> {
-        self.statements.clone()
+    /// The app's metrics (shared: they keep counting after `run`).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and

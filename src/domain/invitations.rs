@@ -380,7 +380,9 @@ pub enum Listing {
     /// Those addressed to the caller's email.
     Received,
     /// A workspace's: all of them for its owner, a member's own otherwise.
-    Workspace(Uuid),
+    /// `role` is the caller's role there, as the caller found it with
+    /// `workspaces::for_member` (non-members never get this far).
+    Workspace { id: Uuid, role: Role },
 }
 
 impl Listing {
@@ -389,7 +391,7 @@ impl Listing {
         match self {
             Listing::Sent => "sent".into(),
             Listing::Received => "received".into(),
-            Listing::Workspace(id) => format!("invitations:{id}"),
+            Listing::Workspace { id, .. } => format!("invitations:{id}"),
         }
     }
 
@@ -398,15 +400,13 @@ impl Listing {
             Listing::Sent | Listing::Received => {
                 &[Status::Pending, Status::Accepted, Status::Revoked]
             }
-            Listing::Workspace(_) => &[Status::Pending, Status::Accepted],
+            Listing::Workspace { .. } => &[Status::Pending, Status::Accepted],
         }
     }
 }
 
-/// The rows a listing holds for this caller, with the status filter; a
-/// workspace listing is `FORBIDDEN` to a non-member.
-pub async fn listing_query(
-    db: &impl ConnectionTrait,
+/// The rows a listing holds for this caller, with the status filter.
+pub fn listing_query(
     caller: Caller<'_>,
     listing: Listing,
     statuses: Option<&[Status]>,
@@ -425,18 +425,11 @@ pub async fn listing_query(
     let scope = match listing {
         Listing::Sent => Condition::all().add(invitation::Column::CreatorId.eq(caller.profile_id)),
         Listing::Received => Condition::all().add(invitation::Column::Email.eq(caller.email)),
-        Listing::Workspace(ws) => {
-            let scope = Condition::all().add(invitation::Column::WorkspaceId.eq(ws));
-            match members::role_of(db, ws, caller.profile_id).await? {
-                Some(Role::Owner) => scope,
-                Some(Role::Member) => {
-                    scope.add(invitation::Column::CreatorId.eq(caller.profile_id))
-                }
-                None => {
-                    return Err(Error::forbidden(
-                        "Only members of the workspace can see this",
-                    ))
-                }
+        Listing::Workspace { id, role } => {
+            let scope = Condition::all().add(invitation::Column::WorkspaceId.eq(id));
+            match role {
+                Role::Owner => scope,
+                Role::Member => scope.add(invitation::Column::CreatorId.eq(caller.profile_id)),
             }
         }
     };

@@ -95,6 +95,45 @@ pub async fn by_invitations(
         .await?)
 }
 
+/// Outbox rows per status, for the metrics.
+pub async fn count_by_status(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>> {
+    let rows: Vec<(DeliveryStatus, i64)> = email_outbox::Entity::find()
+        .select_only()
+        .column(email_outbox::Column::Status)
+        .column_as(email_outbox::Column::Id.count(), "n")
+        .group_by(email_outbox::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts: Vec<(String, i64)> = [
+        DeliveryStatus::Queued,
+        DeliveryStatus::Sent,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Cancelled,
+    ]
+    .into_iter()
+    .map(|s| (status_name(s).to_owned(), 0))
+    .collect();
+    for (status, n) in rows {
+        if let Some(entry) = counts
+            .iter_mut()
+            .find(|(name, _)| name == status_name(status))
+        {
+            entry.1 = n;
+        }
+    }
+    Ok(counts)
+}
+
+fn status_name(status: DeliveryStatus) -> &'static str {
+    match status {
+        DeliveryStatus::Queued => "QUEUED",
+        DeliveryStatus::Sent => "SENT",
+        DeliveryStatus::Failed => "FAILED",
+        DeliveryStatus::Cancelled => "CANCELLED",
+    }
+}
+
 /// Cancels queued rows whose invitation is no longer `PENDING` (withdrawn
 /// while a worker held the row, and that attempt failed).
 pub async fn cancel_stale(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {

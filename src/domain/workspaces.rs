@@ -18,7 +18,7 @@ use entity::{
 use super::{
     alias::{self, Alias},
     domain_name::DomainName,
-    members, now,
+    now,
     paging::{Key, Keyset, Page, PageRequest},
     profiles,
     workspace_name::WorkspaceName,
@@ -196,11 +196,15 @@ pub async fn for_member(
     viewer_id: Uuid,
     id: Uuid,
 ) -> Result<(workspace::Model, Role)> {
-    let role = members::role_of(db, id, viewer_id)
-        .await?
-        .ok_or(Error::NotFound("workspace"))?;
-    let model = find(db, id).await?.ok_or(Error::NotFound("workspace"))?;
-    Ok((model, role))
+    // One statement: the membership with its workspace.
+    let found = membership::Entity::find_by_id((id, viewer_id))
+        .find_also_related(workspace::Entity)
+        .one(db)
+        .await?;
+    match found {
+        Some((m, Some(model))) => Ok((model, m.role)),
+        _ => Err(Error::NotFound("workspace")),
+    }
 }
 
 /// Owner-only operations: a member gets `FORBIDDEN`, anyone else

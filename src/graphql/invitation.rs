@@ -178,7 +178,7 @@ pub async fn invitation_connection(
         status.map(|s| s.into_iter().map(Into::into).collect());
     let caller = viewer(ctx).await?.caller();
     let db = db(ctx)?;
-    let query = invitations::listing_query(db, caller, listing, statuses.as_deref()).await?;
+    let query = invitations::listing_query(caller, listing, statuses.as_deref())?;
     let total = if wants_total(ctx) {
         Some(invitations::count(db, query.clone()).await?)
     } else {

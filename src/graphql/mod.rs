@@ -13,6 +13,10 @@ mod workspace;
 
 use async_graphql::{
     dataloader::{DataLoader, HashMapCache},
+    extensions::{
+        apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+        Tracing,
+    },
     EmptySubscription, MergedObject, Schema,
 };
 use sea_orm::DatabaseConnection;
@@ -47,6 +51,10 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_root_fields: usize,
     pub introspection: bool,
+    /// A tracing span per resolver (async-graphql's tracing extension).
+    pub resolver_spans: bool,
+    /// Size of the persisted-query cache; 0 turns them off.
+    pub persisted_queries: usize,
 }
 
 /// What the schema needs besides the database.
@@ -56,7 +64,7 @@ pub struct Services {
 }
 
 pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) -> AppSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(services.wakeup)
         .data(services.rate_limits)
@@ -67,6 +75,15 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) 
             max_aliases: limits.max_aliases,
             max_root_fields: limits.max_root_fields,
         });
+    if limits.persisted_queries > 0 {
+        // Bounded: an LRU of that many queries, by their SHA-256.
+        builder = builder.extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            limits.persisted_queries,
+        )));
+    }
+    if limits.resolver_spans {
+        builder = builder.extension(Tracing);
+    }
     if limits.introspection {
         builder.finish()
     } else {

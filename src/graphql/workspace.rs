@@ -240,9 +240,12 @@ impl Workspace {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Option<InvitationConnection>> {
-        self.member_role(ctx).await?;
+        let role = self.member_role(ctx).await?;
         let args = page_args(first, after, last, before);
-        let listing = Listing::Workspace(self.model.id);
+        let listing = Listing::Workspace {
+            id: self.model.id,
+            role,
+        };
         Ok(Some(
             invitation_connection(ctx, listing, status, args).await?,
         ))

@@ -19,6 +19,7 @@ use crate::domain::{
     outbox::{self, AfterFailure},
 };
 use crate::error::Result;
+use crate::metrics::Metrics;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -57,11 +58,23 @@ pub struct Worker {
     db: DatabaseConnection,
     mailer: Mailer,
     config: WorkerConfig,
+    metrics: Arc<Metrics>,
 }
 
 impl Worker {
     pub fn new(db: DatabaseConnection, mailer: Mailer, config: WorkerConfig) -> Self {
-        Self { db, mailer, config }
+        Self {
+            db,
+            mailer,
+            config,
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    /// Counts into the application's metrics instead of a private set.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Claim, send, record: one batch, as of `now`.
@@ -123,6 +136,9 @@ impl Worker {
         let messages: Vec<Outgoing> = outgoing.iter().map(|(_, m)| m.clone()).collect();
         let started = std::time::Instant::now();
         let sent = self.mailer.send_batch(&messages).await;
+        self.metrics
+            .email_send_duration
+            .observe(started.elapsed().as_secs_f64());
         let elapsed_ms = started.elapsed().as_millis() as u64;
         for ((i, _), result) in outgoing.iter().zip(sent) {
             results[*i] = Some(result);
@@ -133,6 +149,7 @@ impl Worker {
                 Ok(()) => {
                     outbox::record_sent(&self.db, row, now).await?;
                     report.sent += 1;
+                    self.metrics.emails_sent.inc();
                     tracing::info!(event = "email_sent", outbox_id = %row.id, attempts = row.attempts, elapsed_ms, "email sent");
                 }
                 Err(e) => {
@@ -150,10 +167,12 @@ impl Worker {
                     match after {
                         AfterFailure::Failed => {
                             report.failed += 1;
+                            self.metrics.emails_failed.inc();
                             tracing::warn!(event = "email_failed", outbox_id = %row.id, attempts = row.attempts, error = %e, "email failed for good");
                         }
                         AfterFailure::RetryAt(at) => {
                             report.retried += 1;
+                            self.metrics.emails_retried.inc();
                             tracing::warn!(event = "email_retried", outbox_id = %row.id, attempts = row.attempts, retry_at = %at, error = %e, "email will be retried");
                         }
                     }

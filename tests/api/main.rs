@@ -10,6 +10,7 @@ mod hostile;
 mod http;
 mod invitations;
 mod mail;
+mod observability;
 mod oidc;
 mod paging;
 mod profiles;
