@@ -10,12 +10,12 @@ pub mod id;
 pub mod invitation_state;
 pub mod invitations;
 pub mod members;
+pub mod name;
 pub mod outbox;
 pub mod paging;
 pub mod profiles;
 pub mod rate_limit;
 pub mod slug;
-pub mod workspace_name;
 pub mod workspaces;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use entity::{membership, profile};
 
-use super::{domain_name::DomainName, handle};
+use super::{domain_name::DomainName, handle, name::Name};
 use crate::error::{Error, Reason, Result};
 
 /// Who the verified token says the caller is.
@@ -126,20 +126,6 @@ async fn free_handle(db: &impl ConnectionTrait, base: &str) -> Result<String> {
         .ok_or_else(|| Error::Internal("no free handle".into()))
 }
 
-/// A person's display name: 1 to 100 characters after trimming.
-pub fn parse_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    let len = name.chars().count();
-    if len == 0 || len > 100 || name.chars().any(char::is_control) {
-        return Err(Error::bad_input(
-            Reason::InvalidName,
-            "name",
-            "The name must be 1 to 100 characters, without control characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 /// A phone number as people write it: digits, spaces and `+-().`, at most
 /// 32 characters. Blank clears it.
 pub fn parse_phone(raw: &str) -> Result<Option<String>> {
@@ -169,7 +155,7 @@ pub async fn update(
     name: Option<&str>,
     phone: Option<&str>,
 ) -> Result<profile::Model> {
-    let name = name.map(parse_name).transpose()?;
+    let name = name.map(Name::parse).transpose()?.map(Name::into_string);
     let phone = phone.map(parse_phone).transpose()?;
     if name.is_none() && phone.is_none() {
         return Ok(me);

@@ -18,10 +18,10 @@ use entity::{
 use super::{
     alias::{self, Alias},
     domain_name::DomainName,
+    name::Name,
     now,
     paging::{Key, Keyset, Page, PageRequest},
     profiles,
-    workspace_name::WorkspaceName,
 };
 use crate::error::{Error, Reason, Result};
 
@@ -78,7 +78,7 @@ pub async fn create<C>(db: &C, owner_id: Uuid, input: NewWorkspace) -> Result<wo
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let name = WorkspaceName::parse(&input.name)?;
+    let name = Name::parse(&input.name)?;
     let given_alias = input.alias.as_deref().map(Alias::parse).transpose()?;
     let domains = domain_list(input.domains.as_deref().unwrap_or_default())?;
     let now = now();
@@ -230,7 +230,7 @@ pub async fn update(
     let current = for_owner(db, viewer_id, id).await?;
     let mut active: workspace::ActiveModel = current.into();
     if let Some(name) = patch.name {
-        active.name = Set(WorkspaceName::parse(&name)?.into_string());
+        active.name = Set(Name::parse(&name)?.into_string());
     }
     if let Some(domains) = patch.domains {
         active.domains = Set(domain_list(&domains)?);

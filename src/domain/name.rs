@@ -1,11 +1,12 @@
-//! Workspace names: 1 to 100 characters after trimming.
+//! Display names of workspaces and people: 1 to 100 characters after
+//! trimming, without control characters.
 
 use crate::error::{Error, Reason, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkspaceName(String);
+pub struct Name(String);
 
-impl WorkspaceName {
+impl Name {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self> {
@@ -36,22 +37,22 @@ mod tests {
 
     #[test]
     fn name_is_trimmed() {
-        assert_eq!(WorkspaceName::parse("  Acme  ").unwrap().as_str(), "Acme");
+        assert_eq!(Name::parse("  Acme  ").unwrap().as_str(), "Acme");
     }
 
     #[test]
     fn name_must_not_be_blank() {
-        assert!(WorkspaceName::parse("   ").is_err());
+        assert!(Name::parse("   ").is_err());
     }
 
     #[test]
     fn name_is_at_most_100_characters() {
-        assert!(WorkspaceName::parse(&"é".repeat(100)).is_ok());
-        assert!(WorkspaceName::parse(&"é".repeat(101)).is_err());
+        assert!(Name::parse(&"é".repeat(100)).is_ok());
+        assert!(Name::parse(&"é".repeat(101)).is_err());
     }
 
     #[test]
     fn name_has_no_control_characters() {
-        assert!(WorkspaceName::parse("a\nb").is_err());
+        assert!(Name::parse("a\nb").is_err());
     }
 }

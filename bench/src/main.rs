@@ -1,0 +1,567 @@
+//! The load benchmark (see README, "Performance"): for PostgreSQL and for
+//! SQLite it makes a fresh database seeded deterministically (1,000
+//! profiles, 100 workspaces of 10 members, 20,000 invitations), starts the
+//! release server as its own process, drives it over HTTP from this process
+//! at a fixed concurrency, and prints a table. The ceiling row issues the
+//! SQL statements of `sentInvitations` directly, through the same driver
+//! and pool settings, at the same concurrency.
+//!
+//! Run with `bench/run.sh` (it builds both binaries in release mode).
+//! Options: `--seconds N` (measured time per row, default 10), `--warmup N`
+//! (default 2), `--concurrency N` (default 32), `--only postgres|sqlite`;
+//! `BENCH_PG_URL` names the PostgreSQL server (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use hdrhistogram::Histogram;
+use invitations::auth::{self, Claims};
+use invitations::domain::{invitations as inv, paging, profiles, workspaces};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
+const PROFILES: u128 = 1_000;
+const WORKSPACES: u128 = 100;
+const INVITATIONS: u128 = 20_000;
+/// Profile 0 owns workspace 0 and sent this many of its invitations.
+const BUSY: u128 = 2_000;
+
+struct Options {
+    seconds: u64,
+    warmup: u64,
+    concurrency: usize,
+    only: Option<String>,
+    pg_url: String,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        seconds: 10,
+        warmup: 2,
+        concurrency: 32,
+        only: None,
+        pg_url: std::env::var("BENCH_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        let value = pair.get(1).cloned().unwrap_or_default();
+        match pair[0].as_str() {
+            "--seconds" => o.seconds = value.parse().expect("--seconds N"),
+            "--warmup" => o.warmup = value.parse().expect("--warmup N"),
+            "--concurrency" => o.concurrency = value.parse().expect("--concurrency N"),
+            "--only" => o.only = Some(value),
+            other => panic!("unknown option {other}"),
+        }
+    }
+    o
+}
+
+fn id(kind: u128, n: u128) -> Uuid {
+    Uuid::from_u128(kind << 64 | n)
+}
+
+fn profile_id(n: u128) -> Uuid {
+    id(1, n)
+}
+
+fn workspace_id(n: u128) -> Uuid {
+    id(2, n)
+}
+
+/// A fresh, seeded database; returns its URL.
+async fn prepare(backend: &str, pg_url: &str) -> String {
+    let url = match backend {
+        "postgres" => {
+            let admin = sea_orm::Database::connect(pg_url)
+                .await
+                .expect("PostgreSQL answers");
+            admin
+                .execute_unprepared("DROP DATABASE IF EXISTS invitations_bench WITH (FORCE)")
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared("CREATE DATABASE invitations_bench")
+                .await
+                .unwrap();
+            let base = pg_url.rsplit_once('/').map_or(pg_url, |(b, _)| b);
+            format!("{base}/invitations_bench")
+        }
+        _ => {
+            let path = std::env::temp_dir().join("invitations-bench.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+    };
+    let db = invitations::startup::connect(&url).await.unwrap();
+    use migration::MigratorTrait;
+    migration::Migrator::up(&db, None).await.unwrap();
+    seed(&db).await;
+    // Fresh statistics, as autovacuum would have after such a load.
+    db.execute_unprepared("ANALYZE").await.unwrap();
+    db.close().await.ok();
+    url
+}
+
+async fn seed(db: &DatabaseConnection) {
+    use entity::{invitation, membership, profile, workspace};
+    use sea_orm::Set;
+    let started = Instant::now();
+    let base = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+    let at = |secs: u128| base + chrono::Duration::seconds(secs as i64);
+
+    let profiles: Vec<profile::ActiveModel> = (0..PROFILES)
+        .map(|i| profile::ActiveModel {
+            id: Set(profile_id(i)),
+            subject: Set(format!("bench|{i}")),
+            email: Set(format!("user{i}@bench.test")),
+            name: Set(format!("User {i}")),
+            handle: Set(format!("@user_{i}")),
+            phone: Set(None),
+            default_workspace_id: Set(None),
+            created: Set(at(i)),
+            last_modified: Set(at(i)),
+        })
+        .collect();
+    for chunk in profiles.chunks(500) {
+        profile::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    let workspaces: Vec<workspace::ActiveModel> = (0..WORKSPACES)
+        .map(|w| workspace::ActiveModel {
+            id: Set(workspace_id(w)),
+            alias: Set(format!("ws_{w}")),
+            name: Set(format!("Workspace {w}")),
+            domains: Set(workspace::DomainList(vec!["bench.test".into()])),
+            repository_url: Set(None),
+            pipelines_image: Set(None),
+            image_url: Set(None),
+            status: Set(workspace::WorkspaceStatus::Ready),
+            owner_id: Set(profile_id(w * 10)),
+            created: Set(at(w)),
+            last_modified: Set(at(w)),
+        })
+        .collect();
+    workspace::Entity::insert_many(workspaces)
+        .exec(db)
+        .await
+        .unwrap();
+    let memberships: Vec<membership::ActiveModel> = (0..WORKSPACES)
+        .flat_map(|w| {
+            (0..10).map(move |m| membership::ActiveModel {
+                workspace_id: Set(workspace_id(w)),
+                profile_id: Set(profile_id(w * 10 + m)),
+                role: Set(if m == 0 {
+                    membership::Role::Owner
+                } else {
+                    membership::Role::Member
+                }),
+                created: Set(at(w * 10 + m)),
+                invitation_id: Set(None),
+            })
+        })
+        .collect();
+    for chunk in memberships.chunks(500) {
+        membership::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    // BUSY invitations by profile 0 in workspace 0; the rest spread over
+    // every workspace and its members.
+    let invitations: Vec<invitation::ActiveModel> = (0..INVITATIONS)
+        .map(|n| {
+            let (w, creator) = if n < BUSY {
+                (0, 0)
+            } else {
+                let w = n % WORKSPACES;
+                (w, w * 10 + n % 10)
+            };
+            let status = match n % 10 {
+                0 => invitation::InvitationStatus::Accepted,
+                7 => invitation::InvitationStatus::Revoked,
+                _ => invitation::InvitationStatus::Pending,
+            };
+            invitation::ActiveModel {
+                id: Set(id(3, n)),
+                created: Set(at(10_000 + n)),
+                last_modified: Set(at(10_000 + n)),
+                status: Set(status),
+                email: Set(format!("invitee{n}@bench.test")),
+                creator_id: Set(profile_id(creator)),
+                workspace_id: Set(workspace_id(w)),
+            }
+        })
+        .collect();
+    for chunk in invitations.chunks(1000) {
+        invitation::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    eprintln!("  seeded in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    ready_ms: f64,
+}
+
+impl Server {
+    fn start(url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let exe = std::env::current_exe()
+            .unwrap()
+            .with_file_name("invitations");
+        let started = Instant::now();
+        let child = Command::new(&exe)
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("AUTH_JWT_SECRET", SECRET)
+            .env("MAIL_WORKER", "false")
+            .env("INVITE_RATE_PER_INVITER", "0")
+            .env("INVITE_RATE_PER_WORKSPACE", "0")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e} (run bench/run.sh)", exe.display()));
+        let base = format!("http://127.0.0.1:{port}");
+        let ready = format!("{base}/readyz");
+        loop {
+            let up = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && blocking_status(&ready) == Some(200);
+            if up {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Server {
+            child,
+            base,
+            ready_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tiny blocking GET for the readiness poll.
+fn blocking_status(url: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/')?;
+    let mut s = std::net::TcpStream::connect(host).ok()?;
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    buf.split(' ').nth(1)?.parse().ok()
+}
+
+type Call = Arc<dyn Fn(u64) -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+struct Row {
+    name: String,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    rss_mib: Option<f64>,
+}
+
+/// Runs `call` from `concurrency` tasks for warm-up plus `seconds`.
+async fn drive(o: &Options, name: &str, call: Call, server: Option<&Server>) -> Row {
+    let counter = Arc::new(AtomicU64::new(0));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let merged = Arc::new(Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
+    ));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..o.concurrency {
+        let (call, counter, measuring, stop, merged, errors) = (
+            call.clone(),
+            counter.clone(),
+            measuring.clone(),
+            stop.clone(),
+            merged.clone(),
+            errors.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+            while !stop.load(Ordering::Relaxed) {
+                let i = counter.fetch_add(1, Ordering::Relaxed);
+                let t0 = Instant::now();
+                let ok = call(i).await;
+                if measuring.load(Ordering::Relaxed) {
+                    hist.saturating_record(t0.elapsed().as_micros() as u64);
+                    if !ok {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            merged.lock().unwrap().add(&hist).unwrap();
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(o.warmup)).await;
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    let mut peak_rss: f64 = 0.0;
+    while started.elapsed() < Duration::from_secs(o.seconds) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Some(s) = server {
+            peak_rss = peak_rss.max(s.rss_mib());
+        }
+    }
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let hist = merged.lock().unwrap();
+    Row {
+        name: name.to_owned(),
+        rps: hist.len() as f64 / elapsed,
+        p50_ms: hist.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_ms: hist.value_at_quantile(0.99) as f64 / 1000.0,
+        errors: errors.load(Ordering::Relaxed),
+        rss_mib: server.map(|_| peak_rss),
+    }
+}
+
+fn token() -> String {
+    auth::mint(
+        SECRET.as_bytes(),
+        &Claims {
+            sub: "bench|0".into(),
+            email: "user0@bench.test".into(),
+            name: None,
+            email_verified: None,
+            exp: auth::expiry_in(Duration::from_secs(24 * 3600)),
+            iss: None,
+            aud: None,
+        },
+    )
+}
+
+fn graphql_call(
+    client: &reqwest::Client,
+    base: &str,
+    body: impl Fn(u64) -> Value + Send + Sync + 'static,
+) -> Call {
+    let client = client.clone();
+    let url = format!("{base}/graphql");
+    let bearer = format!("Bearer {}", token());
+    Arc::new(move |i| {
+        let req = client
+            .post(&url)
+            .header("authorization", &bearer)
+            .json(&body(i));
+        Box::pin(async move {
+            match req.send().await {
+                Ok(res) if res.status() == 200 => match res.bytes().await {
+                    Ok(b) => !b.windows(9).any(|w| w == b"\"errors\":"),
+                    Err(_) => false,
+                },
+                _ => false,
+            }
+        })
+    })
+}
+
+const SENT: &str = "{ sentInvitations(first: 50) { nodes { id status email created creator { name handle } workspace { name } } } }";
+const OWNER: &str = "query($ws: ID!) { workspace(id: $ws) { invitations(first: 50) { totalCount nodes { email creator { name } } } } }";
+const CREATE: &str = "mutation($ws: ID!, $email: String!) { createInvitation(workspaceId: $ws, email: $email) { id } }";
+
+/// The statements of `sentInvitations` without HTTP or GraphQL: the
+/// viewer's profile, the page, the creators, the workspaces.
+fn ceiling_call(db: DatabaseConnection) -> Call {
+    let identity = profiles::Identity {
+        subject: "bench|0".into(),
+        email: "user0@bench.test".into(),
+        name: None,
+        email_verified: true,
+    };
+    Arc::new(move |_| {
+        let (db, identity) = (db.clone(), identity.clone());
+        Box::pin(async move {
+            let run = async {
+                let me = profiles::ensure(&db, &identity).await?;
+                let caller = inv::Caller {
+                    profile_id: me.id,
+                    email: &me.email,
+                    email_verified: true,
+                };
+                let req = paging::PageRequest::parse(
+                    &paging::PageArgs {
+                        first: Some(50),
+                        ..Default::default()
+                    },
+                    &inv::Listing::Sent.name(),
+                )?;
+                let query = inv::listing_query(caller, inv::Listing::Sent, None)?;
+                let page = inv::page(&db, query, &req).await?;
+                let mut creators: Vec<Uuid> =
+                    page.items.iter().map(|(_, i)| i.creator_id).collect();
+                creators.dedup();
+                let mut spaces: Vec<Uuid> =
+                    page.items.iter().map(|(_, i)| i.workspace_id).collect();
+                spaces.dedup();
+                profiles::by_ids(&db, &creators).await?;
+                workspaces::by_ids(&db, &spaces).await?;
+                Ok::<_, invitations::error::Error>(page.items.len() == 50)
+            };
+            run.await.unwrap_or(false)
+        })
+    })
+}
+
+async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64) {
+    eprintln!("{backend}: preparing the database");
+    let url = prepare(backend, &o.pg_url).await;
+    // Once to warm the files, then the measured start on an existing database.
+    Server::start(&url).stop();
+    let server = Server::start(&url);
+    let ready_ms = server.ready_ms;
+    eprintln!("{backend}: server ready in {ready_ms:.0} ms");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(o.concurrency)
+        .build()
+        .unwrap();
+    let ws0 = workspace_id(0).to_string();
+    let mut rows = Vec::new();
+    let scenarios: Vec<(&str, Call)> = vec![
+        (
+            "1. { __typename }",
+            graphql_call(
+                &client,
+                &server.base,
+                |_| json!({ "query": "{ __typename }" }),
+            ),
+        ),
+        (
+            "2. sentInvitations(first: 50)",
+            graphql_call(&client, &server.base, |_| json!({ "query": SENT })),
+        ),
+        ("3. workspace { invitations(first: 50) }", {
+            let ws = ws0.clone();
+            graphql_call(
+                &client,
+                &server.base,
+                move |_| json!({ "query": OWNER, "variables": { "ws": ws } }),
+            )
+        }),
+        ("4. createInvitation", {
+            let ws = ws0.clone();
+            graphql_call(
+                &client,
+                &server.base,
+                move |i| json!({ "query": CREATE, "variables": { "ws": ws, "email": format!("load{i}@bench.test") } }),
+            )
+        }),
+    ];
+    for (name, call) in scenarios {
+        if name.starts_with('4') {
+            // Before the writes, which grow the busy creator's listing.
+            eprintln!("{backend}: ceiling (the SQL of request 2, same driver and pool)");
+            let db = invitations::startup::connect(&url).await.unwrap();
+            let ceiling = drive(
+                o,
+                "ceiling: SQL of request 2",
+                ceiling_call(db.clone()),
+                None,
+            )
+            .await;
+            db.close().await.ok();
+            rows.push(ceiling);
+        }
+        eprintln!("{backend}: {name}");
+        rows.push(drive(o, name, call, Some(&server)).await);
+    }
+    let idle_rss = server.rss_mib();
+    server.stop();
+    (rows, ready_ms, idle_rss)
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let backends: Vec<&str> = ["postgres", "sqlite"]
+        .into_iter()
+        .filter(|b| o.only.as_deref().is_none_or(|only| only == *b))
+        .collect();
+    let mut report = String::new();
+    for backend in backends {
+        let (rows, ready_ms, idle_rss) = bench_backend(&o, backend).await;
+        let ceiling = rows
+            .iter()
+            .find(|r| r.name.starts_with("ceiling"))
+            .map_or(0.0, |r| r.rps);
+        report.push_str(&format!(
+            "\n{backend}: {} connections, {} s per row after {} s warm-up; ready {ready_ms:.0} ms after start; RSS after the run {idle_rss:.1} MiB\n\n",
+            o.concurrency, o.seconds, o.warmup
+        ));
+        report.push_str("| request | req/s | p50 ms | p99 ms | p99/p50 | errors | server RSS MiB (peak) |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        for r in &rows {
+            report.push_str(&format!(
+                "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} |\n",
+                r.name,
+                r.rps,
+                r.p50_ms,
+                r.p99_ms,
+                r.p99_ms / r.p50_ms.max(0.001),
+                r.errors,
+                r.rss_mib.map_or("-".into(), |m| format!("{m:.1}")),
+            ));
+        }
+        if let Some(sent) = rows.get(1) {
+            report.push_str(&format!(
+                "\nrequest 2 reaches {:.0} % of its SQL ceiling\n",
+                100.0 * sent.rps / ceiling.max(1.0)
+            ));
+        }
+    }
+    println!("{report}");
+}
