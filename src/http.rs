@@ -23,12 +23,14 @@ use tracing::Instrument;
 
 use crate::auth::{self, Verifier};
 use crate::error::INTERNAL_MESSAGE;
-use crate::graphql::{self, AppSchema, Auth};
+use crate::graphql::{self, limits::ShapeLimits, AppSchema, Auth};
 use crate::metrics::{CodeLabels, Metrics, OperationLabels, RequestLabels};
 
-/// Limits the HTTP edge enforces before GraphQL sees a request.
+/// Limits the HTTP edge enforces before GraphQL executes a request.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpLimits {
+    /// Aliases and root fields per document.
+    pub shape: ShapeLimits,
     /// Larger bodies get 413.
     pub max_body_bytes: usize,
     /// Operations in one batched POST, at most.
@@ -191,8 +193,19 @@ async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> Ht
     res
 }
 
-async fn run(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> HttpResponse {
+async fn run(state: &AppState, req: &HttpRequest, mut batch: BatchRequest) -> HttpResponse {
     let request_id = request_id_of(req);
+    for request in batch.iter_mut() {
+        if let Err(refused) = state.limits.shape.check(request) {
+            count_error(&state.metrics, "GRAPHQL_VALIDATION_FAILED");
+            let status = if wants_graphql_response(req) {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            return HttpResponse::build(status).json(Response::from_errors(vec![refused]));
+        }
+    }
     let auth = auth_of(req, &state.verifier).await;
     let prepare = |r| graphql::prepare(r, &state.db, auth.clone());
     let batch = match batch {

@@ -14,7 +14,7 @@ use std::{net::TcpListener, sync::Arc, time::Duration};
 use crate::auth;
 use crate::config::Settings;
 use crate::domain::rate_limit::RateLimits;
-use crate::graphql::{self, Limits, Services};
+use crate::graphql::{self, limits::ShapeLimits, Limits, Services};
 use crate::http::{self, AppState, HttpLimits};
 use crate::mail::{
     message::Sender,
@@ -125,8 +125,6 @@ impl Application {
             Limits {
                 max_depth: settings.graphql_max_depth,
                 max_complexity: settings.graphql_max_complexity,
-                max_aliases: settings.graphql_max_aliases,
-                max_root_fields: settings.graphql_max_root_fields,
                 introspection: settings.graphql_introspection,
                 resolver_spans: settings.graphql_resolver_spans,
                 persisted_queries: settings.graphql_persisted_queries,
@@ -146,6 +144,10 @@ impl Application {
             verifier: Arc::new(verifier),
             metrics: metrics.clone(),
             limits: HttpLimits {
+                shape: ShapeLimits {
+                    max_aliases: settings.graphql_max_aliases,
+                    max_root_fields: settings.graphql_max_root_fields,
+                },
                 max_body_bytes: settings.max_body_bytes,
                 max_batch: settings.graphql_max_batch,
                 request_timeout: settings.request_timeout,

@@ -9,7 +9,7 @@ use entity::{email_outbox, invitation as inv};
 use super::{
     connection::{page_args, wants_total, InvitationConnection},
     context::{data, db, loader, viewer},
-    loaders::{DeliveryLoader, WorkspaceLoader},
+    loaders::{DeliveryLoader, ProfileLoader, WorkspaceLoader},
     member::Member,
     scalars::DateTime,
     workspace::Workspace,
@@ -17,7 +17,7 @@ use super::{
 use crate::domain::{
     id,
     invitations::{self, Listing, Standing},
-    paging::{PageArgs, PageRequest},
+    paging::{Page, PageArgs, PageRequest},
     rate_limit::RateLimits,
 };
 use crate::error::{Error, Result};
@@ -184,10 +184,48 @@ pub async fn invitation_connection(
     } else {
         None
     };
-    let page = invitations::page(db, query, &req)
-        .await?
-        .map(Invitation::new);
-    Ok(InvitationConnection::new(page, &name, total))
+    let page = invitations::page(db, query, &req).await?;
+    prefetch(ctx, &page).await?;
+    Ok(InvitationConnection::new(
+        page.map(Invitation::new),
+        &name,
+        total,
+    ))
+}
+
+/// Loads the creators and workspaces a page's nodes will ask for, one
+/// batch each, into the request's loader cache: the nodes then resolve
+/// them without a loader round trip each.
+async fn prefetch(ctx: &Context<'_>, page: &Page<inv::Model>) -> Result<()> {
+    let look = ctx.look_ahead();
+    let selects = |field: &str| {
+        look.field("nodes").field(field).exists()
+            || look.field("edges").field("node").field(field).exists()
+    };
+    let ids = |f: fn(&inv::Model) -> uuid::Uuid| {
+        let mut ids: Vec<_> = page.items.iter().map(|(_, i)| f(i)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let creators = async {
+        if selects("creator") {
+            loader::<ProfileLoader>(ctx)?
+                .load_many(ids(|i| i.creator_id))
+                .await?;
+        }
+        Ok::<_, Error>(())
+    };
+    let workspaces = async {
+        if selects("workspace") || selects("emailDelivery") {
+            loader::<WorkspaceLoader>(ctx)?
+                .load_many(ids(|i| i.workspace_id))
+                .await?;
+        }
+        Ok::<_, Error>(())
+    };
+    futures_util::try_join!(creators, workspaces)?;
+    Ok(())
 }
 
 #[derive(Default)]

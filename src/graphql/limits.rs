@@ -1,13 +1,15 @@
 //! Limits on the shape of a query that depth and complexity do not catch:
-//! how many aliases it uses and how many root fields it asks for. Checked
-//! right after parsing, before any validation or execution work.
+//! how many aliases it uses and how many root fields it asks for.
+//!
+//! Checked on the request before execution, parsing it once (the executor
+//! reuses the parsed document). Not an async-graphql extension on purpose:
+//! any extension wraps every resolved field in one more boxed future.
 
 use async_graphql::{
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
     parser::types::{ExecutableDocument, Selection, SelectionSet},
-    ErrorExtensionValues, Name, ServerError, ServerResult, Variables,
+    ErrorExtensionValues, Name, Request, ServerError,
 };
-use std::{collections::HashSet, sync::Arc};
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ShapeLimits {
@@ -15,23 +17,18 @@ pub struct ShapeLimits {
     pub max_root_fields: usize,
 }
 
-impl ExtensionFactory for ShapeLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for ShapeLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let aliases = count_aliases(&doc);
+impl ShapeLimits {
+    /// Parses the request's document (kept for execution) and checks its
+    /// shape. A document that does not parse, or a persisted query sent by
+    /// hash alone, is left to the executor to report or resolve.
+    pub fn check(&self, request: &mut Request) -> Result<(), ServerError> {
+        if request.query.is_empty() {
+            return Ok(());
+        }
+        let Ok(doc) = request.parsed_query() else {
+            return Ok(());
+        };
+        let aliases = count_aliases(doc);
         if aliases > self.max_aliases {
             return Err(refusal(format!(
                 "The query uses {aliases} aliases; at most {} are allowed",
@@ -39,7 +36,7 @@ impl Extension for ShapeLimits {
             )));
         }
         for (_, op) in doc.operations.iter() {
-            let roots = count_root_fields(&doc, &op.node.selection_set.node, &mut HashSet::new());
+            let roots = count_root_fields(doc, &op.node.selection_set.node, &mut HashSet::new());
             if roots > self.max_root_fields {
                 return Err(refusal(format!(
                     "The operation asks for {roots} root fields; at most {} are allowed",
@@ -47,7 +44,7 @@ impl Extension for ShapeLimits {
                 )));
             }
         }
-        Ok(doc)
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@
 mod connection;
 mod context;
 mod invitation;
-mod limits;
+pub mod limits;
 mod loaders;
 mod member;
 mod profile;
@@ -43,13 +43,12 @@ pub struct Mutation(
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Limits on what one query may ask for, and whether the schema can be
-/// introspected.
+/// introspected. (Aliases and root fields are checked per request, with
+/// [`limits::ShapeLimits`].)
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
-    pub max_aliases: usize,
-    pub max_root_fields: usize,
     pub introspection: bool,
     /// A tracing span per resolver (async-graphql's tracing extension).
     pub resolver_spans: bool,
@@ -70,11 +69,7 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) 
         .data(services.rate_limits)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(64)
-        .extension(limits::ShapeLimits {
-            max_aliases: limits.max_aliases,
-            max_root_fields: limits.max_root_fields,
-        });
+        .limit_recursive_depth(64);
     if limits.persisted_queries > 0 {
         // Bounded: an LRU of that many queries, by their SHA-256.
         builder = builder.extension(ApolloPersistedQueries::new(LruCacheStorage::new(
