@@ -117,7 +117,7 @@ fn token(settings: &Settings, args: &TokenArgs) -> Result<(), StartupError> {
         email_verified: None,
         exp: auth::expiry_in(args.ttl),
         iss: settings.auth_issuer.clone(),
-        aud: settings.auth_audience.clone(),
+        aud: settings.auth_audience.clone().map(Into::into),
     };
     println!("{}", auth::mint(&source.secret, &claims));
     Ok(())

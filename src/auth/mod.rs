@@ -27,8 +27,10 @@ pub struct Claims {
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// A string or, as Auth0 and Keycloak often send, an array of them;
+    /// the validation checks it, we never read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<serde_json::Value>,
 }
 
 /// The verifier the settings ask for: a key set with `AUTH_JWKS_URL`, the

@@ -172,6 +172,19 @@ async fn an_rs256_token_from_the_provider_is_accepted() {
 }
 
 #[tokio::test]
+async fn an_audience_array_as_auth0_and_keycloak_send_is_accepted() {
+    let key = rsa_key("rsa-1");
+    let provider = Provider::start(&[&key]).await;
+    let app = app_for(&provider, Duration::from_secs(60)).await;
+    let mut c = provider_claims("ada@acme.test");
+    c.aud = Some(json!([AUDIENCE, "https://id.acme.test/userinfo"]));
+    let body = me(&app, sign(&key, &c)).await;
+    assert_eq!(body["data"]["me"]["email"], "ada@acme.test", "{body}");
+    c.aud = Some(json!(["someone-else"]));
+    assert_eq!(code(&me(&app, sign(&key, &c)).await), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
 async fn an_es256_token_from_the_provider_is_accepted() {
     let key = ec_key("ec-1");
     let provider = Provider::start(&[&key]).await;
