@@ -139,7 +139,7 @@ async fn the_database_going_away_fails_requests_quickly_and_coming_back_heals() 
 }
 
 #[test]
-fn sigterm_stops_the_server_gracefully_with_exit_code_0() {
+fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     let dir = std::env::temp_dir().join(format!("invitations-sigterm-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_invitations"))
@@ -178,11 +178,35 @@ fn sigterm_stops_the_server_gracefully_with_exit_code_0() {
         response
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    // A request in flight: headers and half its body sent before SIGTERM.
+    use std::io::{Read, Write};
+    let token = crate::helpers::token(&crate::helpers::claims("s", "ada@acme.test"));
+    let body = r#"{"query":"{ me { email } }"}"#;
+    let (first, rest) = body.split_at(10);
+    let mut in_flight = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        in_flight,
+        "POST /graphql HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    in_flight.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(300));
+    in_flight.write_all(rest.as_bytes()).unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("ada@acme.test"),
+        "the request in flight was finished: {answer}"
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
