@@ -197,7 +197,11 @@ async fn run(state: &AppState, req: &HttpRequest, mut batch: BatchRequest) -> Ht
     let request_id = request_id_of(req);
     for request in batch.iter_mut() {
         if let Err(refused) = state.limits.shape.check(request) {
-            count_error(&state.metrics, "GRAPHQL_VALIDATION_FAILED");
+            if let Some(async_graphql::Value::String(code)) =
+                refused.extensions.as_ref().and_then(|x| x.get("code"))
+            {
+                count_error(&state.metrics, code);
+            }
             let status = if wants_graphql_response(req) {
                 StatusCode::BAD_REQUEST
             } else {
@@ -269,13 +273,10 @@ fn finish_errors(response: &mut BatchResponse, id: &str, metrics: &Metrics) {
         for e in &mut r.errors {
             let ext = e.extensions.get_or_insert_with(Default::default);
             if ext.get("code").is_none() {
-                // Errors raised by async-graphql itself (validation, limits).
-                let code = if e.message.contains("syntax error") || e.message.starts_with(" --> ") {
-                    "GRAPHQL_PARSE_FAILED"
-                } else {
-                    "GRAPHQL_VALIDATION_FAILED"
-                };
-                ext.set("code", code);
+                // Raised by async-graphql itself: validation and its limits
+                // (documents that do not parse are refused before, with
+                // GRAPHQL_PARSE_FAILED).
+                ext.set("code", "GRAPHQL_VALIDATION_FAILED");
             }
             if let Some(async_graphql::Value::String(code)) = ext.get("code") {
                 count_error(metrics, code);

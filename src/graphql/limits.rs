@@ -19,15 +19,15 @@ pub struct ShapeLimits {
 
 impl ShapeLimits {
     /// Parses the request's document (kept for execution) and checks its
-    /// shape. A document that does not parse, or a persisted query sent by
-    /// hash alone, is left to the executor to report or resolve.
+    /// shape: `GRAPHQL_PARSE_FAILED` or `GRAPHQL_VALIDATION_FAILED`. A
+    /// persisted query sent by hash alone is left to the executor.
     pub fn check(&self, request: &mut Request) -> Result<(), ServerError> {
         if request.query.is_empty() {
             return Ok(());
         }
-        let Ok(doc) = request.parsed_query() else {
-            return Ok(());
-        };
+        let doc = request
+            .parsed_query()
+            .map_err(|e| coded(e, "GRAPHQL_PARSE_FAILED"))?;
         let aliases = count_aliases(doc);
         if aliases > self.max_aliases {
             return Err(refusal(format!(
@@ -49,9 +49,15 @@ impl ShapeLimits {
 }
 
 fn refusal(message: String) -> ServerError {
-    let mut err = ServerError::new(message, None);
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", "GRAPHQL_VALIDATION_FAILED");
+    coded(ServerError::new(message, None), "GRAPHQL_VALIDATION_FAILED")
+}
+
+fn coded(mut err: ServerError, code: &str) -> ServerError {
+    let mut ext = err
+        .extensions
+        .take()
+        .unwrap_or_else(ErrorExtensionValues::default);
+    ext.set("code", code);
     err.extensions = Some(ext);
     err
 }
