@@ -53,10 +53,7 @@ fn refusal(message: String) -> ServerError {
 }
 
 fn coded(mut err: ServerError, code: &str) -> ServerError {
-    let mut ext = err
-        .extensions
-        .take()
-        .unwrap_or_else(ErrorExtensionValues::default);
+    let mut ext = err.extensions.take().unwrap_or_default();
     ext.set("code", code);
     err.extensions = Some(ext);
     err
