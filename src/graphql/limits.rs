@@ -7,7 +7,7 @@
 
 use async_graphql::{
     parser::types::{ExecutableDocument, Selection, SelectionSet},
-    ErrorExtensionValues, Name, Request, ServerError,
+    Name, Request, ServerError,
 };
 use std::collections::HashSet;
 
