@@ -54,6 +54,12 @@ pub async fn spawn_app_with(tweak: impl Fn(&mut Settings)) -> TestApp {
 
 fn test_settings(url: &str, tweak: &impl Fn(&mut Settings)) -> Settings {
     let mut settings = Settings::for_database(url);
+    // Settings read the environment: a developer's own must not leak in.
+    settings.smtp_url = None;
+    settings.auth_jwks_url = None;
+    settings.auth_issuer = None;
+    settings.auth_audience = None;
+    settings.cors_allowed_origins = Vec::new();
     settings.bind_addr = "127.0.0.1:0".parse().unwrap();
     settings.auth_jwt_secret = Some(Secret::new(SECRET));
     settings.http_workers = Some(2);
