@@ -212,6 +212,22 @@ async fn seed(db: &DatabaseConnection) {
     eprintln!("  seeded in {:.1} s", started.elapsed().as_secs_f64());
 }
 
+/// Drops what `prepare` made.
+async fn cleanup(backend: &str, pg_url: &str) {
+    if backend == "postgres" {
+        if let Ok(admin) = sea_orm::Database::connect(pg_url).await {
+            let _ = admin
+                .execute_unprepared("DROP DATABASE IF EXISTS invitations_bench WITH (FORCE)")
+                .await;
+        }
+    } else {
+        let path = std::env::temp_dir().join("invitations-bench.db");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -522,6 +538,7 @@ async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64) {
     }
     let idle_rss = server.rss_mib();
     server.stop();
+    cleanup(backend, &o.pg_url).await;
     (rows, ready_ms, idle_rss)
 }
 
