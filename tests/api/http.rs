@@ -156,22 +156,6 @@ async fn bodies_over_1_mib_are_413() {
 }
 
 #[tokio::test]
-async fn malformed_json_is_400_with_a_code() {
-    let app = spawn_app().await;
-    let res = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .header("content-type", "application/json")
-        .body("{ not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(code(&body), "BAD_USER_INPUT");
-}
-
-#[tokio::test]
 async fn syntax_errors_and_unknown_fields_carry_graphql_codes() {
     let app = spawn_app().await;
     let ada = app.user("ada@acme.test");
