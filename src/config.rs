@@ -276,9 +276,22 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 }
 
 impl Settings {
-    /// Settings for tests and embedding: the defaults, with this database.
+    /// The defaults, whatever the environment says (for tests and
+    /// embedding): every flag's environment variable is ignored.
+    pub fn defaults() -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Cli::command().mut_args(|a| a.env(None));
+        let matches = command
+            .try_get_matches_from(["invitations"])
+            .expect("the defaults parse");
+        Cli::from_arg_matches(&matches)
+            .expect("the defaults parse")
+            .settings
+    }
+
+    /// The defaults, with this database.
     pub fn for_database(url: &str) -> Self {
-        let mut s = Cli::parse_from(["invitations"]).settings;
+        let mut s = Self::defaults();
         s.database_url = Secret::new(url);
         s
     }
@@ -293,6 +306,16 @@ mod tests {
         assert_eq!(parse_duration("24h").unwrap(), Duration::from_secs(86_400));
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("1y").is_err());
+    }
+
+    #[test]
+    fn defaults_ignore_the_environment() {
+        // No other test of this binary reads these variables.
+        std::env::set_var("MAIL_FROM", "Leak <leak@example.test>");
+        std::env::set_var("GRAPHQL_MAX_DEPTH", "3");
+        let s = Settings::defaults();
+        assert_eq!(s.mail_from, "Invitations <invitations@localhost>");
+        assert_eq!(s.graphql_max_depth, 16);
     }
 
     #[test]

@@ -1,14 +1,15 @@
-//! The one error type of the service and its one mapping to GraphQL.
+//! The domain's one error type.
 //!
-//! Policy: domain code returns [`Error`]; each variant is a client-visible
-//! outcome with an `extensions.code` (and, where it helps, a `reason` and the
-//! `field` at fault). Anything the client cannot act on is `Internal`: it is
-//! logged in full here and reaches the client as a generic message, to which
-//! the HTTP layer adds `extensions.requestId` so the log line can be found.
+//! Policy: domain code returns [`Error`]; each variant but `Internal` is an
+//! outcome the client can act on, with a [`Reason`] where the SPEC names one.
+//! `Internal` is anything else: it keeps its cause and where it happened for
+//! the log, and the client sees only a generic message and a request id.
+//! This module knows nothing of GraphQL: `graphql::errors` maps an [`Error`]
+//! to `extensions.code`, `reason` and `field`, once.
 
-use async_graphql::ErrorExtensions;
+use std::panic::Location;
 
-/// Why a request was refused, in `extensions.reason`.
+/// Why a request was refused (`extensions.reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     InvalidName,
@@ -30,33 +31,8 @@ pub enum Reason {
     InvitationAccepted,
 }
 
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::InvalidName => "INVALID_NAME",
-            Reason::InvalidAlias => "INVALID_ALIAS",
-            Reason::AliasTaken => "ALIAS_TAKEN",
-            Reason::InvalidDomain => "INVALID_DOMAIN",
-            Reason::InvalidEmail => "INVALID_EMAIL",
-            Reason::InvalidPhone => "INVALID_PHONE",
-            Reason::InvalidValue => "INVALID_VALUE",
-            Reason::InvalidId => "INVALID_ID",
-            Reason::InvalidCursor => "INVALID_CURSOR",
-            Reason::InvalidPageSize => "INVALID_PAGE_SIZE",
-            Reason::InvalidStatusFilter => "INVALID_STATUS_FILTER",
-            Reason::DomainNotAllowed => "DOMAIN_NOT_ALLOWED",
-            Reason::AlreadyMember => "ALREADY_MEMBER",
-            Reason::AlreadyInvited => "ALREADY_INVITED",
-            Reason::EmailNotVerified => "EMAIL_NOT_VERIFIED",
-            Reason::InvitationRevoked => "INVITATION_REVOKED",
-            Reason::InvitationAccepted => "INVITATION_ACCEPTED",
-        }
-    }
-}
-
-/// Deliberately not `Display`: async-graphql converts any `Display` type
-/// into an error without extensions, and every error must go through the
-/// mapping below.
+/// Deliberately not `Display`: async-graphql turns any `Display` type into
+/// an error without a code, and every error must go through the one mapping.
 #[derive(Debug, Clone)]
 pub enum Error {
     Unauthenticated(String),
@@ -68,6 +44,8 @@ pub enum Error {
     NotFound(&'static str),
     BadUserInput {
         reason: Reason,
+        /// The API's name of the argument at fault, set where the argument
+        /// was parsed (the domain does not know API names).
         field: Option<&'static str>,
         message: String,
     },
@@ -75,16 +53,34 @@ pub enum Error {
         reason: Reason,
         message: String,
     },
-    /// Too many requests of one kind; `retryAfter` says when to try again.
+    /// Too many requests of one kind; `retry_after_secs` says when to try again.
     RateLimited {
         retry_after_secs: u64,
         message: String,
     },
-    /// Details for the log only.
-    Internal(String),
+    Internal(Internal),
+}
+
+/// What went wrong inside, for the log only.
+#[derive(Debug, Clone)]
+pub struct Internal {
+    pub cause: String,
+    /// Where it was raised (the `?` that converted it, for database errors).
+    pub at: &'static Location<'static>,
+}
+
+impl std::fmt::Display for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at {})", self.cause, self.at)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An argument parsed at the boundary whose refusal, if any, is raised only
+/// where the SPEC's order of refusals puts it (`NOT_FOUND` and `FORBIDDEN`
+/// come before `BAD_USER_INPUT`).
+pub type Input<T> = Result<T>;
 
 impl Error {
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -94,10 +90,10 @@ impl Error {
         }
     }
 
-    pub fn bad_input(reason: Reason, field: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_input(reason: Reason, message: impl Into<String>) -> Self {
         Error::BadUserInput {
             reason,
-            field: Some(field),
+            field: None,
             message: message.into(),
         }
     }
@@ -109,48 +105,44 @@ impl Error {
         }
     }
 
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Unauthenticated(_) => "UNAUTHENTICATED",
-            Error::Forbidden { .. } => "FORBIDDEN",
-            Error::NotFound(_) => "NOT_FOUND",
-            Error::BadUserInput { .. } => "BAD_USER_INPUT",
-            Error::Conflict { .. } => "CONFLICT",
-            Error::RateLimited { .. } => "RATE_LIMITED",
-            Error::Internal(_) => "INTERNAL_SERVER_ERROR",
-        }
+    /// An internal error raised here.
+    #[track_caller]
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Error::Internal(Internal {
+            cause: cause.into(),
+            at: Location::caller(),
+        })
     }
 
-    /// The client-facing message (not for `Internal`, whose details stay in
-    /// the log).
-    pub fn message(&self) -> String {
+    /// Names the argument at fault, if this is bad input without one.
+    pub fn at(self, name: &'static str) -> Self {
         match self {
-            Error::Unauthenticated(m) => m.clone(),
-            Error::Forbidden { message, .. }
-            | Error::BadUserInput { message, .. }
-            | Error::Conflict { message, .. }
-            | Error::RateLimited { message, .. } => message.clone(),
-            Error::NotFound(what) => format!("No such {what}"),
-            Error::Internal(_) => INTERNAL_MESSAGE.to_owned(),
-        }
-    }
-
-    fn reason(&self) -> Option<Reason> {
-        match self {
-            Error::Forbidden { reason, .. } => *reason,
-            Error::BadUserInput { reason, .. } | Error::Conflict { reason, .. } => Some(*reason),
-            _ => None,
+            Error::BadUserInput {
+                reason,
+                field: None,
+                message,
+            } => Error::BadUserInput {
+                reason,
+                field: Some(name),
+                message,
+            },
+            other => other,
         }
     }
 }
 
 impl From<sea_orm::DbErr> for Error {
+    #[track_caller]
     fn from(err: sea_orm::DbErr) -> Self {
-        Error::Internal(format!("database: {err}"))
+        Error::Internal(Internal {
+            cause: format!("database: {err}"),
+            at: Location::caller(),
+        })
     }
 }
 
 impl From<sea_orm::TransactionError<Error>> for Error {
+    #[track_caller]
     fn from(err: sea_orm::TransactionError<Error>) -> Self {
         match err {
             sea_orm::TransactionError::Connection(db) => db.into(),
@@ -159,43 +151,34 @@ impl From<sea_orm::TransactionError<Error>> for Error {
     }
 }
 
-pub const INTERNAL_MESSAGE: &str = "Internal server error";
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The single mapping from [`Error`] to a GraphQL error.
-impl From<Error> for async_graphql::Error {
-    fn from(err: Error) -> Self {
-        let message = match &err {
-            Error::Internal(details) => {
-                // The request span carries the request id, so this line and
-                // the client's `requestId` meet in the log.
-                tracing::error!(error = %details, "internal error");
-                INTERNAL_MESSAGE.to_owned()
-            }
-            other => other.message(),
+    #[test]
+    fn a_database_error_remembers_where_it_was_raised() {
+        fn fails() -> Result<()> {
+            Err(sea_orm::DbErr::Custom("boom".into()))?;
+            Ok(())
+        }
+        let Err(Error::Internal(e)) = fails() else {
+            panic!("an internal error")
         };
-        let code = err.code();
-        let reason = err.reason();
-        let field = match &err {
-            Error::BadUserInput { field, .. } => *field,
-            _ => None,
-        };
-        let retry_after = match &err {
-            Error::RateLimited {
-                retry_after_secs, ..
-            } => Some(*retry_after_secs),
-            _ => None,
-        };
-        async_graphql::Error::new(message).extend_with(|_, ext| {
-            ext.set("code", code);
-            if let Some(reason) = reason {
-                ext.set("reason", reason.as_str());
+        assert!(e.cause.contains("boom"));
+        assert!(e.at.file().ends_with("error.rs"), "{}", e.at);
+    }
+
+    #[test]
+    fn a_field_is_named_once_at_the_boundary() {
+        let e = Error::bad_input(Reason::InvalidEmail, "no")
+            .at("email")
+            .at("other");
+        assert!(matches!(
+            e,
+            Error::BadUserInput {
+                field: Some("email"),
+                ..
             }
-            if let Some(field) = field {
-                ext.set("field", field);
-            }
-            if let Some(secs) = retry_after {
-                ext.set("retryAfter", secs);
-            }
-        })
+        ));
     }
 }

@@ -1,12 +1,16 @@
 //! `invitations`: serve, migrate, mint a development token, print the SDL.
 
+// The binary shares the library's dependency list; it uses few of them.
+#![allow(unused_crate_dependencies)]
+
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
 use std::process::ExitCode;
 
 use invitations::auth::{self, Claims};
 use invitations::config::{Cli, Command, MigrateAction, Settings, TokenArgs};
-use invitations::mail::worker::{Wakeup, Worker};
+use invitations::delivery::Wakeup;
+use invitations::metrics::Metrics;
 use invitations::startup::{self, Application, StartupError};
 use invitations::{graphql, telemetry};
 
@@ -59,24 +63,19 @@ async fn serve(settings: &Settings) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// Only the mail worker, until SIGINT or SIGTERM.
+/// Only the delivery worker, until SIGINT or SIGTERM.
 async fn worker(settings: &Settings) -> Result<(), StartupError> {
-    let db = startup::connect(settings.database_url.expose()).await?;
-    if !settings.no_migrate {
-        Migrator::up(&db, None).await?;
-    }
-    let worker = Worker::new(
-        db,
-        startup::build_mailer(settings)?,
-        startup::worker_config(settings)?,
-    );
+    let metrics = Metrics::new();
+    let db = startup::database(settings, &metrics).await?;
+    let worker = startup::email_worker(settings, db, &metrics)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn(worker.run(Wakeup::default(), stopped));
-    shutdown_signal().await;
-    let _ = stop.send(true);
-    running
-        .await
-        .map_err(|e| StartupError(format!("mail worker: {e}")))
+    let running = startup::run_worker(worker, Wakeup::default(), stopped);
+    let signal = async {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    tokio::join!(running, signal);
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -95,7 +94,8 @@ async fn shutdown_signal() {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), StartupError> {
-    let db = startup::connect(settings.database_url.expose()).await?;
+    let db =
+        startup::connect_with(settings.database_url.expose(), settings.db_acquire_timeout).await?;
     match action {
         MigrateAction::Up => Migrator::up(&db, None).await?,
         MigrateAction::Down => Migrator::down(&db, Some(1)).await?,

@@ -16,7 +16,10 @@ use prometheus_client::{
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use std::{collections::HashSet, sync::Mutex};
 
-use crate::domain::outbox;
+use crate::delivery::{
+    outbox::{self, EMAILS},
+    DeliveryMetrics,
+};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -121,7 +124,7 @@ impl Metrics {
         registry.register("emails_failed", "Emails given up on", emails_failed.clone());
         registry.register(
             "email_send_duration_seconds",
-            "Time to deliver one batch of emails",
+            "Time to hand one email to the SMTP server (or write it)",
             email_send_duration.clone(),
         );
         registry.register(
@@ -147,6 +150,16 @@ impl Metrics {
             pool_connections,
             outbox_rows,
             operations: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The counters the email delivery worker moves.
+    pub fn email_delivery(&self) -> DeliveryMetrics {
+        DeliveryMetrics {
+            sent: self.emails_sent.clone(),
+            retried: self.emails_retried.clone(),
+            failed: self.emails_failed.clone(),
+            send_duration: Some(self.email_send_duration.clone()),
         }
     }
 
@@ -183,11 +196,13 @@ impl Metrics {
                 state: "idle".into(),
             })
             .set(idle as i64);
-        match outbox::count_by_status(db).await {
+        match outbox::count_by_status(db, &EMAILS).await {
             Ok(counts) => {
                 for (status, n) in counts {
                     self.outbox_rows
-                        .get_or_create(&StatusLabels { status })
+                        .get_or_create(&StatusLabels {
+                            status: status.as_str().to_owned(),
+                        })
                         .set(n);
                 }
             }

@@ -1,6 +1,6 @@
 //! Builds the application one way for `main` and for tests: database,
-//! migrations, auth, schema, and an HTTP server on a bound listener (tests
-//! bind port 0 and read the port back).
+//! migrations, auth, the delivery worker, the schema, and an HTTP server on
+//! a bound listener (tests bind port 0 and read the port back).
 
 use actix_web::{
     dev::Server,
@@ -10,26 +10,26 @@ use actix_web::{
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::{net::TcpListener, sync::Arc, time::Duration};
+use tokio::sync::watch;
 
 use crate::auth;
 use crate::config::Settings;
+use crate::delivery::{Wakeup, Worker, WorkerConfig};
 use crate::domain::rate_limit::RateLimits;
 use crate::graphql::{self, limits::ShapeLimits, Limits, Services};
-use crate::http::{self, AppState, HttpLimits};
-use crate::mail::{
-    message::Sender,
-    transport::{Mailer, SmtpConfig},
-    worker::{Wakeup, Worker, WorkerConfig},
-};
+use crate::http::{self, middleware, AppState, HttpLimits};
+use crate::mail::{message::Sender, EmailChannel, Mailer, SmtpConfig};
 use crate::metrics::Metrics;
-use tokio::sync::watch;
+
+/// The worker that sends invitation emails.
+pub type EmailWorker = Worker<EmailChannel>;
 
 pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
     metrics: Arc<Metrics>,
-    worker: Option<Worker>,
+    worker: Option<EmailWorker>,
     wakeup: Wakeup,
     pub dev_mode: bool,
 }
@@ -56,14 +56,10 @@ impl From<std::io::Error> for StartupError {
     }
 }
 
-/// Opens the pool. SQLite gets WAL and a busy timeout; it keeps its default
-/// of one connection, which serialises writers (see the README).
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_with(url, Duration::from_secs(5)).await
-}
-
-/// As [`connect`], waiting at most `acquire_timeout` for a connection, so
-/// requests fail quickly while the database is away.
+/// Opens the pool, waiting at most `acquire_timeout` for a connection so
+/// requests fail quickly while the database is away. SQLite gets WAL and a
+/// busy timeout; it keeps its default of one connection, which serialises
+/// writers (see the README).
 pub async fn connect_with(
     url: &str,
     acquire_timeout: Duration,
@@ -74,15 +70,75 @@ pub async fn connect_with(
         .acquire_timeout(acquire_timeout)
         .connect_timeout(acquire_timeout)
         .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sqlx_sqlite_journal_wal())
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
     Database::connect(options).await
 }
 
-fn sqlx_sqlite_journal_wal() -> sea_orm::sqlx::sqlite::SqliteJournalMode {
-    sea_orm::sqlx::sqlite::SqliteJournalMode::Wal
+/// The database the settings name, counting every statement into
+/// `metrics`, migrated unless `--no-migrate`.
+pub async fn database(
+    settings: &Settings,
+    metrics: &Metrics,
+) -> Result<DatabaseConnection, StartupError> {
+    let mut db = connect_with(settings.database_url.expose(), settings.db_acquire_timeout).await?;
+    // Set before the handle is cloned, so every clone counts.
+    let statements = metrics.sql_statements.clone();
+    db.set_metric_callback(move |_| {
+        statements.inc();
+    });
+    if !settings.no_migrate {
+        Migrator::up(&db, None).await?;
+    }
+    Ok(db)
+}
+
+/// The mailer the settings ask for: SMTP with `SMTP_URL`, files otherwise.
+pub fn mailer(settings: &Settings) -> Result<Mailer, StartupError> {
+    match &settings.smtp_url {
+        Some(url) => Ok(Mailer::Smtp(
+            SmtpConfig::parse(url.expose()).map_err(StartupError)?,
+        )),
+        None => Ok(Mailer::File(settings.mail_dir.clone())),
+    }
+}
+
+/// The email channel the settings describe, over `mailer`.
+pub fn email_channel(settings: &Settings, mailer: Mailer) -> Result<EmailChannel, StartupError> {
+    Ok(EmailChannel {
+        mailer,
+        sender: Sender::parse(&settings.mail_from).map_err(StartupError)?,
+        public_app_url: settings.public_app_url.clone(),
+    })
+}
+
+pub fn worker_config(settings: &Settings) -> WorkerConfig {
+    WorkerConfig {
+        batch_size: settings.mail_batch_size.max(1),
+        max_attempts: settings.mail_max_attempts.max(1),
+        lease: settings.mail_lease,
+        poll_interval: settings.mail_poll_interval,
+    }
+}
+
+/// The email worker, as `serve` and `worker` run it.
+pub fn email_worker(
+    settings: &Settings,
+    db: DatabaseConnection,
+    metrics: &Metrics,
+) -> Result<EmailWorker, StartupError> {
+    let channel = email_channel(settings, mailer(settings)?)?;
+    Ok(Worker::new(db, channel, worker_config(settings)).with_metrics(metrics.email_delivery()))
+}
+
+/// Runs a worker until `stop`, on a task of its own so that a panic in it
+/// is reported rather than taking the caller down.
+pub async fn run_worker(worker: EmailWorker, wakeup: Wakeup, stop: watch::Receiver<bool>) {
+    if let Err(e) = tokio::spawn(worker.run(wakeup, stop)).await {
+        tracing::error!(error = %e, "delivery worker ended abnormally");
+    }
 }
 
 impl Application {
@@ -94,22 +150,11 @@ impl Application {
                 settings.bind_addr
             )));
         }
-
-        let mut db =
-            connect_with(settings.database_url.expose(), settings.db_acquire_timeout).await?;
         let metrics = Arc::new(Metrics::new());
-        // Counts every SQL statement this app runs (set before the handle is
-        // cloned, so every clone counts).
-        let statements = metrics.sql_statements.clone();
-        db.set_metric_callback(move |_| {
-            statements.inc();
-        });
-        if !settings.no_migrate {
-            Migrator::up(&db, None).await?;
-        }
+        let db = database(settings, &metrics).await?;
         let wakeup = Wakeup::default();
         let worker = if settings.mail_worker {
-            Some(build_worker(settings, db.clone())?.with_metrics(metrics.clone()))
+            Some(email_worker(settings, db.clone(), &metrics)?)
         } else {
             None
         };
@@ -161,8 +206,8 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(Compress::default())
-                .wrap(http::cors(&origins))
-                .wrap(from_fn(http::request_id))
+                .wrap(middleware::cors(&origins))
+                .wrap(from_fn(middleware::request_id))
                 .configure(http::routes)
         })
         .shutdown_timeout(30)
@@ -195,50 +240,20 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and
-    /// the email in flight.
+    /// the delivery in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
-        let worker = self
-            .worker
-            .map(|w| tokio::spawn(w.run(self.wakeup.clone(), stopped)));
-        let served = self.server.await;
-        let _ = stop.send(true);
-        if let Some(worker) = worker {
-            if let Err(e) = worker.await {
-                tracing::error!(error = %e, "mail worker ended abnormally");
+        let serve = async {
+            let served = self.server.await;
+            let _ = stop.send(true);
+            served
+        };
+        let deliver = async {
+            if let Some(worker) = self.worker {
+                run_worker(worker, self.wakeup, stopped).await;
             }
-        }
+        };
+        let (served, ()) = tokio::join!(serve, deliver);
         served
     }
 }
-
-/// The mailer the settings ask for: SMTP with `SMTP_URL`, files otherwise.
-pub fn build_mailer(settings: &Settings) -> Result<Mailer, StartupError> {
-    match &settings.smtp_url {
-        Some(url) => Ok(Mailer::Smtp(
-            SmtpConfig::parse(url.expose()).map_err(StartupError)?,
-        )),
-        None => Ok(Mailer::File(settings.mail_dir.clone())),
-    }
-}
-
-pub fn worker_config(settings: &Settings) -> Result<WorkerConfig, StartupError> {
-    Ok(WorkerConfig {
-        sender: Sender::parse(&settings.mail_from).map_err(StartupError)?,
-        public_app_url: settings.public_app_url.clone(),
-        batch_size: settings.mail_batch_size.max(1),
-        max_attempts: settings.mail_max_attempts.max(1),
-        lease: settings.mail_lease,
-        poll_interval: settings.mail_poll_interval,
-    })
-}
-
-fn build_worker(settings: &Settings, db: DatabaseConnection) -> Result<Worker, StartupError> {
-    Ok(Worker::new(
-        db,
-        build_mailer(settings)?,
-        worker_config(settings)?,
-    ))
-}
-
-impl Application {}

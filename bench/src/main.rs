@@ -14,7 +14,11 @@
 
 use hdrhistogram::Histogram;
 use invitations::auth::{self, Claims};
-use invitations::domain::{invitations as inv, paging, profiles, workspaces};
+use invitations::domain::{
+    caller::Identity,
+    ids::{self, ProfileId, WorkspaceId},
+    invitations as inv, paging, profiles, workspaces,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -101,7 +105,9 @@ async fn prepare(backend: &str, pg_url: &str) -> String {
             format!("sqlite://{}?mode=rwc", path.display())
         }
     };
-    let db = invitations::startup::connect(&url).await.unwrap();
+    let db = invitations::startup::connect_with(&url, Duration::from_secs(5))
+        .await
+        .unwrap();
     use migration::MigratorTrait;
     migration::Migrator::up(&db, None).await.unwrap();
     seed(&db).await;
@@ -434,7 +440,7 @@ const CREATE: &str = "mutation($ws: ID!, $email: String!) { createInvitation(wor
 /// The statements of `sentInvitations` without HTTP or GraphQL: the
 /// viewer's profile, the page, the creators, the workspaces.
 fn ceiling_call(db: DatabaseConnection) -> Call {
-    let identity = profiles::Identity {
+    let identity = Identity {
         subject: "bench|0".into(),
         email: "user0@bench.test".into(),
         name: None,
@@ -444,27 +450,18 @@ fn ceiling_call(db: DatabaseConnection) -> Call {
         let (db, identity) = (db.clone(), identity.clone());
         Box::pin(async move {
             let run = async {
-                let me = profiles::ensure(&db, &identity).await?;
-                let caller = inv::Caller {
-                    profile_id: me.id,
-                    email: &me.email,
-                    email_verified: true,
+                let caller = profiles::sign_in(&db, &identity).await?;
+                let req = paging::PageRequest {
+                    direction: paging::Direction::Forward,
+                    limit: 50,
+                    after: None,
+                    before: None,
                 };
-                let req = paging::PageRequest::parse(
-                    &paging::PageArgs {
-                        first: Some(50),
-                        ..Default::default()
-                    },
-                    &inv::Listing::Sent.name(),
-                )?;
-                let query = inv::listing_query(caller, inv::Listing::Sent, None)?;
+                let query = inv::listing_query(&caller, inv::Listing::Sent, None)?;
                 let page = inv::page(&db, query, &req).await?;
-                let mut creators: Vec<Uuid> =
-                    page.items.iter().map(|(_, i)| i.creator_id).collect();
-                creators.dedup();
-                let mut spaces: Vec<Uuid> =
-                    page.items.iter().map(|(_, i)| i.workspace_id).collect();
-                spaces.dedup();
+                let rows = || page.items.iter().map(|(_, i)| i);
+                let creators = ids::distinct(rows(), |i| ProfileId(i.creator_id));
+                let spaces = ids::distinct(rows(), |i| WorkspaceId(i.workspace_id));
                 profiles::by_ids(&db, &creators).await?;
                 workspaces::by_ids(&db, &spaces).await?;
                 Ok::<_, invitations::error::Error>(page.items.len() == 50)
@@ -522,7 +519,9 @@ async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64) {
         if name.starts_with('4') {
             // Before the writes, which grow the busy creator's listing.
             eprintln!("{backend}: ceiling (the SQL of request 2, same driver and pool)");
-            let db = invitations::startup::connect(&url).await.unwrap();
+            let db = invitations::startup::connect_with(&url, Duration::from_secs(5))
+                .await
+                .unwrap();
             let ceiling = drive(
                 o,
                 "ceiling: SQL of request 2",

@@ -2,20 +2,20 @@
 //! panic, and what one accepts must parse again to itself.
 #![no_main]
 
-use invitations::domain::{
-    alias::Alias,
-    domain_name::DomainName,
-    email::EmailAddress,
-    paging::{PageArgs, PageRequest},
-};
+use invitations::domain::values::{email, Alias, DomainName, EmailAddress, Name};
+use invitations::graphql::page::PageArgs;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(email) = EmailAddress::parse(text) {
-        assert_eq!(EmailAddress::parse(email.as_str()).unwrap(), email);
+    if let Ok(address) = EmailAddress::parse(text) {
+        assert_eq!(EmailAddress::parse(address.as_str()).unwrap(), address);
+        assert_eq!(email::normalise(text), address.as_str());
+    }
+    if let Ok(name) = Name::parse(text) {
+        assert_eq!(Name::parse(name.as_str()).unwrap(), name);
     }
     if let Ok(domain) = DomainName::parse(text) {
         assert_eq!(DomainName::parse(domain.as_str()).unwrap(), domain);
@@ -26,5 +26,5 @@ fuzz_target!(|data: &[u8]| {
         after: Some(text.to_owned()),
         ..Default::default()
     };
-    let _ = PageRequest::parse(&args, "fuzz");
+    let _ = args.parse("fuzz");
 });

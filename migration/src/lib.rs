@@ -3,6 +3,10 @@
 //! Tables and columns are named with `DeriveIden` enums local to each
 //! migration, so a later change to an entity can never rewrite the past.
 
+// `MigrationTrait`'s methods, written through async-trait, must keep the
+// trait's elided lifetimes.
+#![allow(elided_lifetimes_in_paths)]
+
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_foundation;

@@ -2,16 +2,18 @@
 //! with an OpenID provider's key set ([`jwks`]).
 
 pub mod jwks;
+mod secret;
+
+pub use secret::{secret_source, SecretSource};
 
 use jsonwebtoken::{
     decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::Settings;
-use crate::domain::profiles::{normalise_email, Identity};
+use crate::domain::{caller::Identity, values::email};
 
 pub const MIN_SECRET_LEN: usize = 32;
 
@@ -134,7 +136,7 @@ impl Verifier {
         let data =
             decode::<Claims>(token, &key, &self.validation(algorithm)).map_err(|e| invalid(&e))?;
         let claims = data.claims;
-        let email = normalise_email(&claims.email);
+        let email = email::normalise(&claims.email);
         if claims.sub.trim().is_empty() || !email.contains('@') {
             return Err(AuthError(
                 "Invalid token: `sub` and `email` are required".into(),
@@ -176,90 +178,6 @@ pub fn expiry_in(ttl: Duration) -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     (now + ttl).as_secs()
-}
-
-/// The signing secret and whether it is the development one.
-pub struct SecretSource {
-    pub secret: Vec<u8>,
-    pub dev_mode: bool,
-    /// Where the development secret is kept, if anywhere.
-    pub dev_secret_file: Option<PathBuf>,
-}
-
-/// The configured secret, or in development mode one generated once and
-/// kept beside the SQLite database (or in memory for an in-memory database).
-pub fn secret_source(settings: &Settings) -> Result<SecretSource, String> {
-    if settings.auth_jwks_url.is_some() {
-        return Err(
-            "tokens come from the OpenID provider (AUTH_JWKS_URL): there is no secret to sign with"
-                .into(),
-        );
-    }
-    if let Some(secret) = &settings.auth_jwt_secret {
-        let bytes = secret.expose().as_bytes().to_vec();
-        if bytes.len() < MIN_SECRET_LEN {
-            return Err(format!(
-                "AUTH_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes"
-            ));
-        }
-        return Ok(SecretSource {
-            secret: bytes,
-            dev_mode: false,
-            dev_secret_file: None,
-        });
-    }
-    let file = dev_secret_path(settings.database_url.expose());
-    let secret = match &file {
-        Some(path) => {
-            load_or_create(path).map_err(|e| format!("dev secret {}: {e}", path.display()))?
-        }
-        None => random_secret(),
-    };
-    Ok(SecretSource {
-        secret,
-        dev_mode: true,
-        dev_secret_file: file,
-    })
-}
-
-/// `invitations.db` -> `invitations.db.jwt-secret`; for PostgreSQL, a file
-/// in the working directory; none for an in-memory database.
-fn dev_secret_path(database_url: &str) -> Option<PathBuf> {
-    let Some(rest) = database_url.strip_prefix("sqlite:") else {
-        return Some(PathBuf::from("invitations.jwt-secret"));
-    };
-    let path = rest.trim_start_matches("//");
-    let path = path.split('?').next().unwrap_or("");
-    if path.is_empty() || path == ":memory:" || database_url.contains("mode=memory") {
-        return None;
-    }
-    Some(PathBuf::from(format!("{path}.jwt-secret")))
-}
-
-fn load_or_create(path: &Path) -> std::io::Result<Vec<u8>> {
-    match std::fs::read_to_string(path) {
-        Ok(s) if s.trim().len() >= MIN_SECRET_LEN => return Ok(s.trim().as_bytes().to_vec()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let secret = random_secret();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(&mut options.open(path)?, &secret)?;
-    Ok(secret)
-}
-
-fn random_secret() -> Vec<u8> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()
-        .into_bytes()
 }
 
 #[cfg(test)]
@@ -342,14 +260,5 @@ mod tests {
         assert_eq!(bearer("Bearer abc").unwrap(), "abc");
         assert!(bearer("Basic abc").is_err());
         assert!(bearer("abc").is_err());
-    }
-
-    #[test]
-    fn dev_secret_lives_beside_the_sqlite_file() {
-        assert_eq!(
-            dev_secret_path("sqlite://data/inv.db?mode=rwc"),
-            Some(PathBuf::from("data/inv.db.jwt-secret"))
-        );
-        assert_eq!(dev_secret_path("sqlite::memory:"), None);
     }
 }

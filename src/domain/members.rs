@@ -1,30 +1,70 @@
-//! Memberships: who belongs to a workspace, in the order they joined.
+//! Memberships: the one answer to "is this profile a member of this
+//! workspace, with what role", and the members listing.
 
 use sea_orm::{
     sea_query::Order, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
-use uuid::Uuid;
 
-use entity::membership::{self, Role};
+use entity::{
+    membership::{self, Role},
+    workspace,
+};
 
-use super::paging::{Key, Keyset, Page, PageRequest};
+use super::{
+    ids::{ProfileId, WorkspaceId},
+    paging::{Key, Keyset, Page, PageRequest},
+};
 use crate::error::Result;
 
-/// The viewer's role in a workspace, if any.
-pub async fn role_of(
-    db: &impl ConnectionTrait,
-    workspace_id: Uuid,
-    profile_id: Uuid,
-) -> Result<Option<Role>> {
-    Ok(membership::Entity::find_by_id((workspace_id, profile_id))
-        .one(db)
-        .await?
-        .map(|m| m.role))
+/// A profile's membership of a workspace, with the workspace.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub workspace: workspace::Model,
+    pub role: Role,
 }
 
-/// The name of the members listing of one workspace, for its cursors.
-pub fn listing(workspace_id: Uuid) -> String {
-    format!("members:{workspace_id}")
+/// The membership of `profile` in `workspace`, if any, in one statement.
+/// Every "may this person act here" question starts from this.
+pub async fn membership(
+    db: &impl ConnectionTrait,
+    workspace: WorkspaceId,
+    profile: ProfileId,
+) -> Result<Option<Membership>> {
+    let found = membership::Entity::find_by_id((workspace.0, profile.0))
+        .find_also_related(workspace::Entity)
+        .one(db)
+        .await?;
+    Ok(match found {
+        Some((m, Some(workspace))) => Some(Membership {
+            workspace,
+            role: m.role,
+        }),
+        _ => None,
+    })
+}
+
+/// Roles for these `(workspace, profile)` pairs, for batching; pairs that
+/// are not memberships are absent.
+pub async fn roles(
+    db: &impl ConnectionTrait,
+    pairs: &[(WorkspaceId, ProfileId)],
+) -> Result<Vec<((WorkspaceId, ProfileId), Role)>> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::WorkspaceId.is_in(pairs.iter().map(|p| p.0 .0)))
+        .filter(membership::Column::ProfileId.is_in(pairs.iter().map(|p| p.1 .0)))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            (
+                (WorkspaceId(m.workspace_id), ProfileId(m.profile_id)),
+                m.role,
+            )
+        })
+        // The query is over the two id sets, so it may return more.
+        .filter(|(pair, _)| pairs.contains(pair))
+        .collect())
 }
 
 const BY_JOINED: Keyset<membership::Entity> = Keyset {
@@ -37,32 +77,22 @@ const BY_JOINED: Keyset<membership::Entity> = Keyset {
     },
 };
 
-fn of_workspace(workspace_id: Uuid) -> sea_orm::Select<membership::Entity> {
-    membership::Entity::find().filter(membership::Column::WorkspaceId.eq(workspace_id))
+fn of_workspace(workspace: WorkspaceId) -> sea_orm::Select<membership::Entity> {
+    membership::Entity::find().filter(membership::Column::WorkspaceId.eq(workspace.0))
 }
 
 /// A page of a workspace's members, oldest first (so the owner first).
 pub async fn page(
     db: &impl ConnectionTrait,
-    workspace_id: Uuid,
+    workspace: WorkspaceId,
     req: &PageRequest,
-) -> Result<Page<membership::Model>> {
-    BY_JOINED.fetch(db, of_workspace(workspace_id), req).await
+) -> Result<Page<ProfileId>> {
+    Ok(BY_JOINED
+        .fetch(db, of_workspace(workspace), req)
+        .await?
+        .map(|m| ProfileId(m.profile_id)))
 }
 
-pub async fn count(db: &impl ConnectionTrait, workspace_id: Uuid) -> Result<u64> {
-    Ok(of_workspace(workspace_id).count(db).await?)
-}
-
-/// Memberships for these `(workspace, profile)` pairs (a superset may come
-/// back; callers keep the pairs they asked for).
-pub async fn by_pairs(
-    db: &impl ConnectionTrait,
-    pairs: &[(Uuid, Uuid)],
-) -> Result<Vec<membership::Model>> {
-    Ok(membership::Entity::find()
-        .filter(membership::Column::WorkspaceId.is_in(pairs.iter().map(|p| p.0)))
-        .filter(membership::Column::ProfileId.is_in(pairs.iter().map(|p| p.1)))
-        .all(db)
-        .await?)
+pub async fn count(db: &impl ConnectionTrait, workspace: WorkspaceId) -> Result<u64> {
+    Ok(of_workspace(workspace).count(db).await?)
 }

@@ -8,37 +8,28 @@ use sea_orm::{
 use std::collections::HashSet;
 use uuid::Uuid;
 
-use entity::{membership, profile};
+use entity::profile;
 
-use super::{domain_name::DomainName, handle, name::Name};
-use crate::error::{Error, Reason, Result};
+use super::{
+    caller::{Caller, Identity},
+    ids::{ProfileId, WorkspaceId},
+    members, now,
+    values::{handle, Name, Phone},
+};
+use crate::error::{Error, Result};
 
-/// Who the verified token says the caller is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub subject: String,
-    /// Normalised with [`normalise_email`].
-    pub email: String,
-    pub name: Option<String>,
-    pub email_verified: bool,
+/// The caller a verified token names, their profile made on first access.
+/// The email follows the token; the name is taken from the token only when
+/// the profile is made.
+pub async fn sign_in(db: &impl ConnectionTrait, id: &Identity) -> Result<Caller> {
+    let profile = ensure(db, id).await?;
+    Ok(Caller {
+        profile,
+        email_verified: id.email_verified,
+    })
 }
 
-/// Lower case, trimmed, and the domain in its ASCII (IDN) form when it is a
-/// host name, so that tokens and invitations compare alike.
-pub fn normalise_email(raw: &str) -> String {
-    let lower = raw.trim().to_lowercase();
-    match lower.rsplit_once('@') {
-        Some((local, domain)) => match DomainName::normalise(domain) {
-            Some(ascii) => format!("{local}@{ascii}"),
-            None => lower,
-        },
-        None => lower,
-    }
-}
-
-/// The caller's profile, created on first access. The email follows the
-/// token; the name is taken from the token only when the profile is made.
-pub async fn ensure(db: &impl ConnectionTrait, id: &Identity) -> Result<profile::Model> {
+async fn ensure(db: &impl ConnectionTrait, id: &Identity) -> Result<profile::Model> {
     if let Some(found) = find_by_subject(db, &id.subject).await? {
         return follow_email(db, found, &id.email).await;
     }
@@ -48,7 +39,7 @@ pub async fn ensure(db: &impl ConnectionTrait, id: &Identity) -> Result<profile:
     // taking the same handle, shows up as a unique violation: look again.
     for _ in 0..10 {
         let handle = free_handle(db, &base).await?;
-        let now = super::now();
+        let now = now();
         let new = profile::ActiveModel {
             id: Set(Uuid::new_v4()),
             subject: Set(id.subject.clone()),
@@ -70,13 +61,17 @@ pub async fn ensure(db: &impl ConnectionTrait, id: &Identity) -> Result<profile:
             Err(e) => return Err(e.into()),
         }
     }
-    Err(Error::Internal("could not find a free handle".into()))
+    Err(Error::internal("could not find a free handle"))
 }
 
 fn initial_name(id: &Identity) -> String {
     let from_token = id.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let name = from_token.unwrap_or_else(|| id.email.split('@').next().unwrap_or(""));
-    let name: String = name.chars().filter(|c| !c.is_control()).take(100).collect();
+    let name: String = name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(Name::MAX_CHARS)
+        .collect();
     if name.trim().is_empty() {
         "user".to_owned()
     } else {
@@ -104,7 +99,7 @@ async fn follow_email(
     }
     let mut active: profile::ActiveModel = found.into();
     active.email = Set(email.to_owned());
-    active.last_modified = Set(super::now());
+    active.last_modified = Set(now());
     Ok(active.update(db).await?)
 }
 
@@ -123,95 +118,95 @@ async fn free_handle(db: &impl ConnectionTrait, base: &str) -> Result<String> {
     (1..=handle::MAX_SUFFIX)
         .map(|n| handle::candidate(base, n))
         .find(|h| !taken.contains(h))
-        .ok_or_else(|| Error::Internal("no free handle".into()))
+        .ok_or_else(|| Error::internal("no free handle"))
 }
 
-/// A phone number as people write it: digits, spaces and `+-().`, at most
-/// 32 characters. Blank clears it.
-pub fn parse_phone(raw: &str) -> Result<Option<String>> {
-    let phone = raw.trim();
-    if phone.is_empty() {
-        return Ok(None);
-    }
-    let ok = phone.len() <= 32
-        && phone.chars().any(|c| c.is_ascii_digit())
-        && phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    if !ok {
-        return Err(Error::bad_input(
-            Reason::InvalidPhone,
-            "phone",
-            "The phone number may hold digits, spaces and +-(). only, at most 32 characters",
-        ));
-    }
-    Ok(Some(phone.to_owned()))
+/// `updateProfile` input: `None` leaves a field as it is; a phone of
+/// `Some(None)` clears it.
+#[derive(Debug, Default, Clone)]
+pub struct ProfilePatch {
+    pub name: Option<Name>,
+    pub phone: Option<Option<Phone>>,
 }
 
-/// `updateProfile`: absent fields stay as they are.
+/// `updateProfile`.
 pub async fn update(
     db: &impl ConnectionTrait,
-    me: profile::Model,
-    name: Option<&str>,
-    phone: Option<&str>,
+    caller: &Caller,
+    patch: ProfilePatch,
 ) -> Result<profile::Model> {
-    let name = name.map(Name::parse).transpose()?.map(Name::into_string);
-    let phone = phone.map(parse_phone).transpose()?;
-    if name.is_none() && phone.is_none() {
-        return Ok(me);
+    if patch.name.is_none() && patch.phone.is_none() {
+        return Ok(caller.profile.clone());
     }
-    let mut active: profile::ActiveModel = me.into();
-    if let Some(name) = name {
-        active.name = Set(name);
+    let mut active: profile::ActiveModel = caller.profile.clone().into();
+    if let Some(name) = patch.name {
+        active.name = Set(name.into_string());
     }
-    if let Some(phone) = phone {
-        active.phone = Set(phone);
+    if let Some(phone) = patch.phone {
+        active.phone = Set(phone.map(Phone::into_string));
     }
-    active.last_modified = Set(super::now());
+    active.last_modified = Set(now());
     Ok(active.update(db).await?)
 }
 
-/// `setDefaultWorkspace`: only a workspace the viewer belongs to.
+/// `setDefaultWorkspace`: only a workspace the caller belongs to.
 pub async fn set_default_workspace(
     db: &impl ConnectionTrait,
-    me: profile::Model,
-    workspace_id: Uuid,
+    caller: &Caller,
+    workspace: WorkspaceId,
 ) -> Result<profile::Model> {
-    let member = membership::Entity::find_by_id((workspace_id, me.id))
-        .one(db)
-        .await?;
-    if member.is_none() {
-        return Err(Error::NotFound("workspace"));
-    }
-    let mut active: profile::ActiveModel = me.into();
-    active.default_workspace_id = Set(Some(workspace_id));
-    active.last_modified = Set(super::now());
+    members::membership(db, workspace, caller.id())
+        .await?
+        .ok_or(Error::NotFound("workspace"))?;
+    let mut active: profile::ActiveModel = caller.profile.clone().into();
+    active.default_workspace_id = Set(Some(workspace.0));
+    active.last_modified = Set(now());
     Ok(active.update(db).await?)
 }
 
-/// Makes `workspace_id` the profile's default when it has none, as the SPEC
+/// Makes `workspace` the profile's default when it has none, as the SPEC
 /// wants for the next workspace a profile creates or joins.
 pub async fn default_if_unset(
     db: &impl ConnectionTrait,
-    profile_id: Uuid,
-    workspace_id: Uuid,
+    profile: ProfileId,
+    workspace: WorkspaceId,
 ) -> Result<()> {
     profile::Entity::update_many()
         .col_expr(
             profile::Column::DefaultWorkspaceId,
-            Expr::value(workspace_id),
+            Expr::value(workspace.0),
         )
-        .filter(profile::Column::Id.eq(profile_id))
+        .filter(profile::Column::Id.eq(profile.0))
         .filter(profile::Column::DefaultWorkspaceId.is_null())
         .exec(db)
         .await?;
     Ok(())
 }
 
+/// Clears `workspace` as the default of `profiles` (all profiles when
+/// `None`), when the membership or the workspace ends.
+pub async fn clear_default(
+    db: &impl ConnectionTrait,
+    workspace: WorkspaceId,
+    profile: Option<ProfileId>,
+) -> Result<()> {
+    let mut update = profile::Entity::update_many()
+        .col_expr(
+            profile::Column::DefaultWorkspaceId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(profile::Column::DefaultWorkspaceId.eq(workspace.0));
+    if let Some(p) = profile {
+        update = update.filter(profile::Column::Id.eq(p.0));
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
 /// Loads profiles by id, for batching.
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<profile::Model>> {
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[ProfileId]) -> Result<Vec<profile::Model>> {
     Ok(profile::Entity::find()
-        .filter(profile::Column::Id.is_in(ids.iter().copied()))
+        .filter(profile::Column::Id.is_in(ids.iter().map(|i| i.0)))
         .all(db)
         .await?)
 }
@@ -219,27 +214,15 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<profi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::values::email::normalise;
 
     fn identity(email: &str, name: Option<&str>) -> Identity {
         Identity {
             subject: "s".into(),
-            email: normalise_email(email),
+            email: normalise(email),
             name: name.map(Into::into),
             email_verified: true,
         }
-    }
-
-    #[test]
-    fn email_is_stored_lower_cased() {
-        assert_eq!(normalise_email(" Ada@Example.COM "), "ada@example.com");
-    }
-
-    #[test]
-    fn email_domain_is_stored_in_ascii() {
-        assert_eq!(
-            normalise_email("ada@Bücher.example"),
-            "ada@xn--bcher-kva.example"
-        );
     }
 
     #[test]
@@ -247,15 +230,5 @@ mod tests {
         assert_eq!(initial_name(&identity("ada.l@x.com", None)), "ada.l");
         assert_eq!(initial_name(&identity("ada.l@x.com", Some("  "))), "ada.l");
         assert_eq!(initial_name(&identity("ada.l@x.com", Some("Ada"))), "Ada");
-    }
-
-    #[test]
-    fn phone_accepts_what_people_write_and_blank_clears() {
-        assert_eq!(
-            parse_phone(" +1 (555) 010-0000 ").unwrap().as_deref(),
-            Some("+1 (555) 010-0000")
-        );
-        assert_eq!(parse_phone("  ").unwrap(), None);
-        assert!(parse_phone("call me").is_err());
     }
 }

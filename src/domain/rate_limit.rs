@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 use entity::rate_event;
 
+use super::ids::{ProfileId, WorkspaceId};
+
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy)]
@@ -32,8 +34,8 @@ pub struct RateLimits {
 pub async fn take_invitation(
     db: &impl ConnectionTrait,
     limits: &RateLimits,
-    inviter: Uuid,
-    workspace: Uuid,
+    inviter: ProfileId,
+    workspace: WorkspaceId,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let buckets = [

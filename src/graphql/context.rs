@@ -1,65 +1,50 @@
-//! Per-request context: the caller, resolved to a profile once per request.
+//! Per-request context: the caller, signed in once per request, and typed
+//! access to what the schema and the request carry.
 
-use async_graphql::Context;
+use async_graphql::{
+    dataloader::{DataLoader, HashMapCache},
+    Context,
+};
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 
-use entity::profile;
-
-use crate::domain::invitations::Caller;
-use crate::domain::profiles::{self, Identity};
+use crate::domain::{
+    caller::{Caller, Identity},
+    profiles,
+};
 use crate::error::{Error, Result};
 
 /// What the HTTP edge learned from the `Authorization` header.
 #[derive(Debug, Clone)]
 pub enum Auth {
     Missing,
+    /// Why the token was refused (safe to show the client).
     Invalid(String),
     Valid(Identity),
 }
 
-/// The authenticated caller and their profile.
-#[derive(Debug)]
-pub struct Viewer {
-    pub identity: Identity,
-    pub profile: profile::Model,
-}
-
-impl Viewer {
-    pub fn id(&self) -> uuid::Uuid {
-        self.profile.id
-    }
-
-    pub fn caller(&self) -> Caller<'_> {
-        Caller {
-            profile_id: self.profile.id,
-            email: &self.profile.email,
-            email_verified: self.identity.email_verified,
-        }
-    }
-}
-
+/// The request's caller, made once on first use.
 #[derive(Default)]
-pub struct ViewerCell(OnceCell<Viewer>);
+pub(crate) struct CallerCell(OnceCell<Caller>);
 
 /// Typed access to request and schema data; a missing item is a bug, so
 /// it is an internal error rather than a panic.
-pub fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> Result<&'a T> {
+pub(crate) fn data<'a, T: Send + Sync + 'static>(ctx: &Context<'a>) -> Result<&'a T> {
     ctx.data_opt::<T>().ok_or_else(|| {
-        Error::Internal(format!(
+        Error::internal(format!(
             "missing context data {}",
             std::any::type_name::<T>()
         ))
     })
 }
 
-pub fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
+pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection> {
     data::<DatabaseConnection>(ctx)
 }
 
 /// The caller; `UNAUTHENTICATED` without a valid token. Every root field
 /// starts here, so nothing is reachable without it.
-pub async fn viewer<'a>(ctx: &Context<'a>) -> Result<&'a Viewer> {
+pub(crate) async fn caller<'a>(ctx: &Context<'a>) -> Result<&'a Caller> {
     let identity = match data::<Auth>(ctx)? {
         Auth::Valid(identity) => identity,
         Auth::Missing => {
@@ -70,21 +55,15 @@ pub async fn viewer<'a>(ctx: &Context<'a>) -> Result<&'a Viewer> {
         Auth::Invalid(why) => return Err(Error::Unauthenticated(why.clone())),
     };
     let db = db(ctx)?;
-    data::<ViewerCell>(ctx)?
+    data::<CallerCell>(ctx)?
         .0
-        .get_or_try_init(|| async {
-            let profile = profiles::ensure(db, identity).await?;
-            Ok(Viewer {
-                identity: identity.clone(),
-                profile,
-            })
-        })
+        .get_or_try_init(|| profiles::sign_in(db, identity))
         .await
 }
 
 /// The request's dataloader of type `L`.
-pub fn loader<'a, L: Send + Sync + 'static>(
+pub(crate) fn loader<'a, L: Send + Sync + 'static>(
     ctx: &Context<'a>,
-) -> Result<&'a async_graphql::dataloader::DataLoader<L, async_graphql::dataloader::HashMapCache>> {
+) -> Result<&'a DataLoader<L, HashMapCache>> {
     data(ctx)
 }

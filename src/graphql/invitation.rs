@@ -1,5 +1,6 @@
-//! `Invitation`, its listings and its four mutations. Resolvers read the
-//! viewer, parse ids, call `domain::invitations`, and wrap the result.
+//! `Invitation`, its connection, its listings and its four mutations.
+//! Resolvers read the caller, parse the arguments, call
+//! `domain::invitations`, and wrap the result.
 
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use std::sync::Arc;
@@ -7,23 +8,25 @@ use std::sync::Arc;
 use entity::{email_outbox, invitation as inv};
 
 use super::{
-    connection::{page_args, wants_total, InvitationConnection},
-    context::{data, db, loader, viewer},
+    context::{caller, data, db, loader},
     loaders::{DeliveryLoader, ProfileLoader, WorkspaceLoader},
     member::Member,
+    page::{connection, connection_type, PageArgs},
     scalars::DateTime,
     workspace::Workspace,
 };
+use crate::delivery::Wakeup;
 use crate::domain::{
-    id,
-    invitations::{self, Listing, Standing},
-    paging::{Page, PageArgs, PageRequest},
+    ids::{self, InvitationId, ProfileId, WorkspaceId},
+    invitations::{self, access::Standing, Listing},
+    paging::Page,
     rate_limit::RateLimits,
+    values::EmailAddress,
 };
 use crate::error::{Error, Result};
-use crate::mail::worker::Wakeup;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "inv::InvitationStatus")]
 pub enum InvitationStatus {
     /// Sent to the recipient and awaiting acceptance.
     Pending,
@@ -33,27 +36,8 @@ pub enum InvitationStatus {
     Revoked,
 }
 
-impl From<inv::InvitationStatus> for InvitationStatus {
-    fn from(s: inv::InvitationStatus) -> Self {
-        match s {
-            inv::InvitationStatus::Pending => Self::Pending,
-            inv::InvitationStatus::Accepted => Self::Accepted,
-            inv::InvitationStatus::Revoked => Self::Revoked,
-        }
-    }
-}
-
-impl From<InvitationStatus> for inv::InvitationStatus {
-    fn from(s: InvitationStatus) -> Self {
-        match s {
-            InvitationStatus::Pending => Self::Pending,
-            InvitationStatus::Accepted => Self::Accepted,
-            InvitationStatus::Revoked => Self::Revoked,
-        }
-    }
-}
-
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "email_outbox::DeliveryStatus")]
 pub enum EmailDeliveryStatus {
     /// Waiting in the outbox for its first or next attempt.
     Queued,
@@ -65,19 +49,8 @@ pub enum EmailDeliveryStatus {
     Cancelled,
 }
 
-impl From<email_outbox::DeliveryStatus> for EmailDeliveryStatus {
-    fn from(s: email_outbox::DeliveryStatus) -> Self {
-        match s {
-            email_outbox::DeliveryStatus::Queued => Self::Queued,
-            email_outbox::DeliveryStatus::Sent => Self::Sent,
-            email_outbox::DeliveryStatus::Failed => Self::Failed,
-            email_outbox::DeliveryStatus::Cancelled => Self::Cancelled,
-        }
-    }
-}
-
 #[derive(SimpleObject)]
-pub struct EmailDelivery {
+pub(crate) struct EmailDelivery {
     status: EmailDeliveryStatus,
     attempts: i32,
     last_attempt: Option<DateTime>,
@@ -99,23 +72,29 @@ impl From<email_outbox::Model> for EmailDelivery {
 }
 
 #[derive(Clone)]
-pub struct Invitation(Arc<inv::Model>);
+pub(crate) struct Invitation(Arc<inv::Model>);
+
+connection_type!(Invitation, InvitationConnection, InvitationEdge);
 
 impl Invitation {
     fn new(model: inv::Model) -> Self {
         Self(Arc::new(model))
     }
 
+    fn invitation_id(&self) -> InvitationId {
+        InvitationId(self.0.id)
+    }
+
     async fn workspace_model(&self, ctx: &Context<'_>) -> Result<entity::workspace::Model> {
         loader::<WorkspaceLoader>(ctx)?
-            .load_one(self.0.workspace_id)
+            .load_one(WorkspaceId(self.0.workspace_id))
             .await?
-            .ok_or_else(|| Error::Internal(format!("invitation {} has no workspace", self.0.id)))
+            .ok_or_else(|| Error::internal(format!("invitation {} has no workspace", self.0.id)))
     }
 
     async fn standing(&self, ctx: &Context<'_>) -> Result<Standing> {
-        let owner_id = self.workspace_model(ctx).await?.owner_id;
-        Ok(Standing::of(&self.0, owner_id, viewer(ctx).await?.caller()))
+        let owner = ProfileId(self.workspace_model(ctx).await?.owner_id);
+        Ok(Standing::of(&self.0, owner, caller(ctx).await?))
     }
 }
 
@@ -145,7 +124,7 @@ impl Invitation {
 
     /// The member who sent the invitation.
     async fn creator(&self, ctx: &Context<'_>) -> Result<Member> {
-        Member::load(ctx, self.0.creator_id).await
+        Member::load(ctx, ProfileId(self.0.creator_id)).await
     }
 
     /// The workspace the recipient is invited to.
@@ -160,37 +139,37 @@ impl Invitation {
         if !self.standing(ctx).await?.may_manage() {
             return Ok(None);
         }
-        let row = loader::<DeliveryLoader>(ctx)?.load_one(self.0.id).await?;
+        let row = loader::<DeliveryLoader>(ctx)?
+            .load_one(self.invitation_id())
+            .await?;
         Ok(row.map(Into::into))
     }
 }
 
 /// One page of a listing, as a connection.
-pub async fn invitation_connection(
+pub(crate) async fn invitation_connection(
     ctx: &Context<'_>,
     listing: Listing,
     status: Option<Vec<InvitationStatus>>,
     args: PageArgs,
 ) -> Result<InvitationConnection> {
     let name = listing.name();
-    let req = PageRequest::parse(&args, &name)?;
+    let req = args.parse(&name)?;
     let statuses: Option<Vec<inv::InvitationStatus>> =
         status.map(|s| s.into_iter().map(Into::into).collect());
-    let caller = viewer(ctx).await?.caller();
+    let caller = caller(ctx).await?;
     let db = db(ctx)?;
-    let query = invitations::listing_query(caller, listing, statuses.as_deref())?;
-    let total = if wants_total(ctx) {
-        Some(invitations::count(db, query.clone()).await?)
-    } else {
-        None
-    };
-    let page = invitations::page(db, query, &req).await?;
+    let query = invitations::listing_query(caller, listing, statuses.as_deref())
+        .map_err(|e| e.at("status"))?;
+    let page = invitations::page(db, query.clone(), &req).await?;
     prefetch(ctx, &page).await?;
-    Ok(InvitationConnection::new(
-        page.map(Invitation::new),
+    connection(
+        ctx,
         &name,
-        total,
-    ))
+        page.map(Invitation::new),
+        invitations::count(db, query),
+    )
+    .await
 }
 
 /// Loads the creators and workspaces a page's nodes will ask for, one
@@ -202,16 +181,11 @@ async fn prefetch(ctx: &Context<'_>, page: &Page<inv::Model>) -> Result<()> {
         look.field("nodes").field(field).exists()
             || look.field("edges").field("node").field(field).exists()
     };
-    let ids = |f: fn(&inv::Model) -> uuid::Uuid| {
-        let mut ids: Vec<_> = page.items.iter().map(|(_, i)| f(i)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
+    let rows = || page.items.iter().map(|(_, i)| i);
     let creators = async {
         if selects("creator") {
             loader::<ProfileLoader>(ctx)?
-                .load_many(ids(|i| i.creator_id))
+                .load_many(ids::distinct(rows(), |i| ProfileId(i.creator_id)))
                 .await?;
         }
         Ok::<_, Error>(())
@@ -219,7 +193,7 @@ async fn prefetch(ctx: &Context<'_>, page: &Page<inv::Model>) -> Result<()> {
     let workspaces = async {
         if selects("workspace") || selects("emailDelivery") {
             loader::<WorkspaceLoader>(ctx)?
-                .load_many(ids(|i| i.workspace_id))
+                .load_many(ids::distinct(rows(), |i| WorkspaceId(i.workspace_id)))
                 .await?;
         }
         Ok::<_, Error>(())
@@ -229,16 +203,17 @@ async fn prefetch(ctx: &Context<'_>, page: &Page<inv::Model>) -> Result<()> {
 }
 
 #[derive(Default)]
-pub struct InvitationQuery;
+pub(crate) struct InvitationQuery;
 
 #[Object]
 impl InvitationQuery {
     /// NOT_FOUND unless the viewer created it, owns its workspace, or is its recipient.
     async fn invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Invitation>> {
-        let caller = viewer(ctx).await?.caller();
-        let id = id::parse(&id, "id")?;
-        let (model, _) = invitations::get(db(ctx)?, caller, id).await?;
-        Ok(Some(Invitation::new(model)))
+        let caller = caller(ctx).await?;
+        let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
+        Ok(Some(Invitation::new(
+            invitations::get(db(ctx)?, caller, id).await?,
+        )))
     }
 
     /// Invitations the viewer has sent, newest first.
@@ -251,7 +226,7 @@ impl InvitationQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<InvitationConnection> {
-        let args = page_args(first, after, last, before);
+        let args = PageArgs::new(first, after, last, before);
         invitation_connection(ctx, Listing::Sent, status, args).await
     }
 
@@ -265,13 +240,13 @@ impl InvitationQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<InvitationConnection> {
-        let args = page_args(first, after, last, before);
+        let args = PageArgs::new(first, after, last, before);
         invitation_connection(ctx, Listing::Received, status, args).await
     }
 }
 
 #[derive(Default)]
-pub struct InvitationMutation;
+pub(crate) struct InvitationMutation;
 
 #[Object]
 impl InvitationMutation {
@@ -282,10 +257,14 @@ impl InvitationMutation {
         workspace_id: ID,
         email: String,
     ) -> Result<Invitation> {
-        let caller = viewer(ctx).await?.caller();
-        let workspace_id = id::parse(&workspace_id, "workspaceId")?;
+        let caller = caller(ctx).await?;
+        let workspace = WorkspaceId::parse(&workspace_id).map_err(|e| e.at("workspaceId"))?;
+        let email = EmailAddress::parse(&email);
         let limits = data::<RateLimits>(ctx)?;
-        let model = invitations::create(db(ctx)?, caller, workspace_id, &email, limits).await?;
+        let model = invitations::create(db(ctx)?, caller, workspace, email, limits)
+            .await
+            // Its only input errors are about the address.
+            .map_err(|e| e.at("email"))?;
         // The email is committed to the outbox; let this process's worker
         // send it now rather than at its next poll.
         data::<Wakeup>(ctx)?.notify();
@@ -294,8 +273,8 @@ impl InvitationMutation {
 
     /// Recipient only. PENDING -> ACCEPTED, and the recipient becomes a MEMBER.
     async fn accept_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Invitation> {
-        let caller = viewer(ctx).await?.caller();
-        let id = id::parse(&id, "id")?;
+        let caller = caller(ctx).await?;
+        let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
         Ok(Invitation::new(
             invitations::accept(db(ctx)?, caller, id).await?,
         ))
@@ -303,8 +282,8 @@ impl InvitationMutation {
 
     /// Creator or workspace owner. PENDING or ACCEPTED -> REVOKED; an accepted one also ends the membership it granted.
     async fn withdraw_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Invitation> {
-        let caller = viewer(ctx).await?.caller();
-        let id = id::parse(&id, "id")?;
+        let caller = caller(ctx).await?;
+        let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
         Ok(Invitation::new(
             invitations::withdraw(db(ctx)?, caller, id).await?,
         ))
@@ -312,10 +291,9 @@ impl InvitationMutation {
 
     /// Creator or workspace owner. Only PENDING or REVOKED ones. Returns the id.
     async fn delete_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
-        let caller = viewer(ctx).await?.caller();
-        let id = id::parse(&id, "id")?;
-        Ok(ID(invitations::delete(db(ctx)?, caller, id)
-            .await?
-            .to_string()))
+        let caller = caller(ctx).await?;
+        let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
+        let deleted = invitations::delete(db(ctx)?, caller, id).await?;
+        Ok(ID(deleted.to_string()))
     }
 }

@@ -1,15 +1,17 @@
 //! Limits on the shape of a query that depth and complexity do not catch:
 //! how many aliases it uses and how many root fields it asks for.
 //!
-//! Checked on the request before execution, parsing it once (the executor
-//! reuses the parsed document). Not an async-graphql extension on purpose:
-//! any extension wraps every resolved field in one more boxed future.
+//! Checked by the HTTP edge on the document it parsed, before execution.
+//! Not an async-graphql extension on purpose: any extension wraps every
+//! resolved field in one more boxed future.
 
 use async_graphql::{
     parser::types::{ExecutableDocument, Selection, SelectionSet},
-    Name, Request, ServerError,
+    Name, ServerError,
 };
 use std::collections::HashSet;
+
+use super::errors::{coded, Code};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ShapeLimits {
@@ -18,16 +20,8 @@ pub struct ShapeLimits {
 }
 
 impl ShapeLimits {
-    /// Parses the request's document (kept for execution) and checks its
-    /// shape: `GRAPHQL_PARSE_FAILED` or `GRAPHQL_VALIDATION_FAILED`. A
-    /// persisted query sent by hash alone is left to the executor.
-    pub fn check(&self, request: &mut Request) -> Result<(), ServerError> {
-        if request.query.is_empty() {
-            return Ok(());
-        }
-        let doc = request
-            .parsed_query()
-            .map_err(|e| coded(e, "GRAPHQL_PARSE_FAILED"))?;
+    /// `GRAPHQL_VALIDATION_FAILED` when the document is over a limit.
+    pub fn check(&self, doc: &ExecutableDocument) -> Result<(), ServerError> {
         let aliases = count_aliases(doc);
         if aliases > self.max_aliases {
             return Err(refusal(format!(
@@ -49,14 +43,7 @@ impl ShapeLimits {
 }
 
 fn refusal(message: String) -> ServerError {
-    coded(ServerError::new(message, None), "GRAPHQL_VALIDATION_FAILED")
-}
-
-fn coded(mut err: ServerError, code: &str) -> ServerError {
-    let mut ext = err.extensions.take().unwrap_or_default();
-    ext.set("code", code);
-    err.extensions = Some(ext);
-    err
+    coded(message, Code::GraphqlValidationFailed)
 }
 
 /// Aliases in every operation and fragment, each definition counted once.

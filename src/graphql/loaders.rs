@@ -5,63 +5,69 @@
 use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 use entity::{email_outbox, membership::Role, profile, workspace};
 
-use crate::domain::{members, outbox, profiles, workspaces};
+use crate::domain::{
+    ids::{InvitationId, ProfileId, WorkspaceId},
+    invitations, members, profiles, workspaces,
+};
 use crate::error::Error;
 
-pub struct ProfileLoader(pub DatabaseConnection);
+pub(crate) struct ProfileLoader(pub(crate) DatabaseConnection);
 
-impl Loader<Uuid> for ProfileLoader {
+impl Loader<ProfileId> for ProfileLoader {
     type Value = profile::Model;
     type Error = Error;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[ProfileId]) -> Result<HashMap<ProfileId, Self::Value>, Error> {
         let rows = profiles::by_ids(&self.0, keys).await?;
-        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+        Ok(rows.into_iter().map(|p| (ProfileId(p.id), p)).collect())
     }
 }
 
-pub struct WorkspaceLoader(pub DatabaseConnection);
+pub(crate) struct WorkspaceLoader(pub(crate) DatabaseConnection);
 
-impl Loader<Uuid> for WorkspaceLoader {
+impl Loader<WorkspaceId> for WorkspaceLoader {
     type Value = workspace::Model;
     type Error = Error;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+    async fn load(&self, keys: &[WorkspaceId]) -> Result<HashMap<WorkspaceId, Self::Value>, Error> {
         let rows = workspaces::by_ids(&self.0, keys).await?;
-        Ok(rows.into_iter().map(|w| (w.id, w)).collect())
+        Ok(rows.into_iter().map(|w| (WorkspaceId(w.id), w)).collect())
     }
 }
 
-/// Roles by `(workspace id, profile id)`.
-pub struct RoleLoader(pub DatabaseConnection);
+/// Roles by `(workspace, profile)`.
+pub(crate) struct RoleLoader(pub(crate) DatabaseConnection);
 
-impl Loader<(Uuid, Uuid)> for RoleLoader {
+impl Loader<(WorkspaceId, ProfileId)> for RoleLoader {
     type Value = Role;
     type Error = Error;
 
-    async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), Role>, Error> {
-        let rows = members::by_pairs(&self.0, keys).await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| ((m.workspace_id, m.profile_id), m.role))
-            .filter(|(k, _)| keys.contains(k))
-            .collect())
+    async fn load(
+        &self,
+        keys: &[(WorkspaceId, ProfileId)],
+    ) -> Result<HashMap<(WorkspaceId, ProfileId), Role>, Error> {
+        Ok(members::roles(&self.0, keys).await?.into_iter().collect())
     }
 }
 
-/// Outbox rows by invitation id.
-pub struct DeliveryLoader(pub DatabaseConnection);
+/// Email deliveries by invitation.
+pub(crate) struct DeliveryLoader(pub(crate) DatabaseConnection);
 
-impl Loader<Uuid> for DeliveryLoader {
+impl Loader<InvitationId> for DeliveryLoader {
     type Value = email_outbox::Model;
     type Error = Error;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = outbox::by_invitations(&self.0, keys).await?;
-        Ok(rows.into_iter().map(|o| (o.invitation_id, o)).collect())
+    async fn load(
+        &self,
+        keys: &[InvitationId],
+    ) -> Result<HashMap<InvitationId, Self::Value>, Error> {
+        let rows = invitations::email::deliveries(&self.0, keys).await?;
+        Ok(rows
+            .into_iter()
+            .map(|o| (InvitationId(o.invitation_id), o))
+            .collect())
     }
 }

@@ -2,32 +2,37 @@
 
 use async_graphql::{Context, Object, ID};
 use std::{collections::HashMap, sync::Arc};
-use uuid::Uuid;
 
 use entity::profile;
 
-use super::{context::loader, loaders::ProfileLoader};
+use super::{context::loader, loaders::ProfileLoader, page::connection_type};
+use crate::domain::ids::ProfileId;
 use crate::error::{Error, Result};
 
 #[derive(Clone)]
-pub struct Member(Arc<profile::Model>);
+pub(crate) struct Member(Arc<profile::Model>);
+
+connection_type!(Member, MemberConnection, MemberEdge);
 
 impl Member {
-    pub fn new(model: profile::Model) -> Self {
+    fn new(model: profile::Model) -> Self {
         Self(Arc::new(model))
     }
 
     /// Loads through the request's batch.
-    pub async fn load(ctx: &Context<'_>, id: Uuid) -> Result<Member> {
+    pub(crate) async fn load(ctx: &Context<'_>, id: ProfileId) -> Result<Member> {
         loader::<ProfileLoader>(ctx)?
             .load_one(id)
             .await?
             .map(Member::new)
-            .ok_or_else(|| Error::Internal(format!("profile {id} is referenced but missing")))
+            .ok_or_else(|| Error::internal(format!("profile {id} is referenced but missing")))
     }
 
     /// Loads several in one batch.
-    pub async fn load_many(ctx: &Context<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, Member>> {
+    pub(crate) async fn load_many(
+        ctx: &Context<'_>,
+        ids: &[ProfileId],
+    ) -> Result<HashMap<ProfileId, Member>> {
         let found = loader::<ProfileLoader>(ctx)?
             .load_many(ids.iter().copied())
             .await?;

@@ -1,12 +1,14 @@
-//! The GraphQL schema: one module per feature, merged here. It knows nothing
-//! of HTTP; the HTTP edge hands it the caller's [`Auth`] per request.
+//! The GraphQL schema: one module per node type, merged here. It knows
+//! nothing of HTTP; the edge hands each request the caller's [`Auth`]
+//! ([`prepare`]) and maps errors once ([`errors`]).
 
-mod connection;
 mod context;
+pub mod errors;
 mod invitation;
 pub mod limits;
 mod loaders;
 mod member;
+pub mod page;
 mod profile;
 mod scalars;
 mod workspace;
@@ -21,8 +23,8 @@ use async_graphql::{
 };
 use sea_orm::DatabaseConnection;
 
+use crate::delivery::Wakeup;
 use crate::domain::rate_limit::RateLimits;
-use crate::mail::worker::Wakeup;
 
 pub use context::Auth;
 
@@ -43,7 +45,7 @@ pub struct Mutation(
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Limits on what one query may ask for, and whether the schema can be
-/// introspected. (Aliases and root fields are checked per request, with
+/// introspected. (Aliases and root fields are checked by the edge, with
 /// [`limits::ShapeLimits`].)
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -105,7 +107,7 @@ pub fn prepare(
     }
     request
         .data(auth)
-        .data(context::ViewerCell::default())
+        .data(context::CallerCell::default())
         .data(loader(loaders::ProfileLoader(db.clone())))
         .data(loader(loaders::WorkspaceLoader(db.clone())))
         .data(loader(loaders::RoleLoader(db.clone())))

@@ -5,14 +5,19 @@ use async_graphql::{Context, InputObject, Object, ID};
 use entity::profile;
 
 use super::{
-    context::{db, viewer},
+    context::{caller, db},
     workspace::Workspace,
 };
-use crate::domain::{id, profiles, workspaces};
+use crate::domain::{
+    ids::{ProfileId, WorkspaceId},
+    members,
+    profiles::{self, ProfilePatch},
+    values::{Name, Phone},
+};
 use crate::error::Result;
 
 /// The authenticated user. Created on first access from the token's claims.
-pub struct Profile(profile::Model);
+pub(crate) struct Profile(profile::Model);
 
 #[Object]
 impl Profile {
@@ -37,36 +42,53 @@ impl Profile {
     }
 
     async fn default_workspace(&self, ctx: &Context<'_>) -> Result<Option<Workspace>> {
-        let Some(ws_id) = self.0.default_workspace_id else {
+        let Some(ws) = self.0.default_workspace_id else {
             return Ok(None);
         };
-        match workspaces::for_member(db(ctx)?, self.0.id, ws_id).await {
-            Ok((model, role)) => Ok(Some(Workspace::for_member(model, role))),
-            Err(crate::error::Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let membership =
+            members::membership(db(ctx)?, WorkspaceId(ws), ProfileId(self.0.id)).await?;
+        Ok(membership.map(Workspace::for_member))
     }
 }
 
 #[derive(InputObject)]
-pub struct UpdateProfileInput {
+pub(crate) struct UpdateProfileInput {
     pub name: Option<String>,
     pub phone: Option<String>,
 }
 
+impl UpdateProfileInput {
+    fn parse(self) -> Result<ProfilePatch> {
+        Ok(ProfilePatch {
+            name: self
+                .name
+                .as_deref()
+                .map(Name::parse)
+                .transpose()
+                .map_err(|e| e.at("name"))?,
+            phone: self
+                .phone
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()
+                .map_err(|e| e.at("phone"))?,
+        })
+    }
+}
+
 #[derive(Default)]
-pub struct ProfileQuery;
+pub(crate) struct ProfileQuery;
 
 #[Object]
 impl ProfileQuery {
     /// The authenticated user's profile.
     async fn me(&self, ctx: &Context<'_>) -> Result<Profile> {
-        Ok(Profile(viewer(ctx).await?.profile.clone()))
+        Ok(Profile(caller(ctx).await?.profile.clone()))
     }
 }
 
 #[derive(Default)]
-pub struct ProfileMutation;
+pub(crate) struct ProfileMutation;
 
 #[Object]
 impl ProfileMutation {
@@ -75,18 +97,17 @@ impl ProfileMutation {
         ctx: &Context<'_>,
         input: UpdateProfileInput,
     ) -> Result<Profile> {
-        let me = viewer(ctx).await?.profile.clone();
-        let updated =
-            profiles::update(db(ctx)?, me, input.name.as_deref(), input.phone.as_deref()).await?;
-        Ok(Profile(updated))
+        let caller = caller(ctx).await?;
+        let patch = input.parse()?;
+        Ok(Profile(profiles::update(db(ctx)?, caller, patch).await?))
     }
 
     /// Members only.
     async fn set_default_workspace(&self, ctx: &Context<'_>, id: ID) -> Result<Profile> {
-        let me = viewer(ctx).await?.profile.clone();
-        let workspace_id = id::parse(&id, "id")?;
+        let caller = caller(ctx).await?;
+        let workspace = WorkspaceId::parse(&id).map_err(|e| e.at("id"))?;
         Ok(Profile(
-            profiles::set_default_workspace(db(ctx)?, me, workspace_id).await?,
+            profiles::set_default_workspace(db(ctx)?, caller, workspace).await?,
         ))
     }
 }

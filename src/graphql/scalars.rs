@@ -5,7 +5,7 @@ use chrono::{SecondsFormat, Utc};
 
 /// An ISO 8601 instant in UTC, e.g. "2026-11-26T10:15:30.123Z".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DateTime(pub chrono::DateTime<Utc>);
+pub(crate) struct DateTime(pub chrono::DateTime<Utc>);
 
 #[Scalar(name = "DateTime")]
 impl ScalarType for DateTime {

@@ -1,4 +1,4 @@
-//! `Workspace` and its queries and mutations.
+//! `Workspace`, its connection, and its queries and mutations.
 //!
 //! Field-level access lives in [`Workspace`] itself: a node is built either
 //! for a member or for an invitee, and every restricted field asks
@@ -10,97 +10,86 @@ use std::sync::Arc;
 use entity::{membership::Role, workspace as ws};
 
 use super::{
-    connection::{
-        page_args, wants_total, InvitationConnection, MemberConnection, WorkspaceConnection,
-    },
-    context::{db, loader, viewer},
-    invitation::{invitation_connection, InvitationStatus},
+    context::{caller, db, loader},
+    invitation::{invitation_connection, InvitationConnection, InvitationStatus},
     loaders::{ProfileLoader, RoleLoader},
-    member::Member,
+    member::{Member, MemberConnection},
+    page::{connection, connection_type, PageArgs},
     scalars::DateTime,
 };
 use crate::domain::{
-    id,
+    ids::{ProfileId, WorkspaceId},
     invitations::Listing,
-    members,
-    paging::{Page, PageRequest},
+    members::{self, Membership},
+    paging::Page,
+    values::{Alias, DomainName, Name, Setting},
     workspaces::{self, NewWorkspace, WorkspacePatch},
 };
 use crate::error::{Error, Result};
 
+/// The name cursors of the workspaces listing carry.
+const LISTING: &str = "workspaces";
+
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "WorkspaceStatus")]
+#[graphql(name = "WorkspaceStatus", remote = "ws::WorkspaceStatus")]
 pub enum WorkspaceStatus {
     Ready,
     Provisioning,
     Failed,
 }
 
-impl From<ws::WorkspaceStatus> for WorkspaceStatus {
-    fn from(s: ws::WorkspaceStatus) -> Self {
-        match s {
-            ws::WorkspaceStatus::Ready => Self::Ready,
-            ws::WorkspaceStatus::Provisioning => Self::Provisioning,
-            ws::WorkspaceStatus::Failed => Self::Failed,
-        }
-    }
-}
-
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "WorkspaceRole")]
+#[graphql(name = "WorkspaceRole", remote = "Role")]
 pub enum WorkspaceRole {
     Owner,
     Member,
 }
 
-impl From<Role> for WorkspaceRole {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Owner => Self::Owner,
-            Role::Member => Self::Member,
-        }
-    }
-}
-
-/// How the viewer reached a workspace.
+/// How the caller reached a workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Access {
     /// Through its membership: the role is known.
     Member(Role),
-    /// Through an invitation: the viewer may or may not be a member, looked
+    /// Through an invitation: the caller may or may not be a member, looked
     /// up (batched) only when a field needs it.
     ThroughInvitation,
 }
 
 #[derive(Clone)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     model: Arc<ws::Model>,
     access: Access,
 }
 
+connection_type!(Workspace, WorkspaceConnection, WorkspaceEdge);
+
 impl Workspace {
-    pub fn for_member(model: ws::Model, role: Role) -> Self {
+    pub(crate) fn for_member(m: Membership) -> Self {
         Self {
-            model: Arc::new(model),
-            access: Access::Member(role),
+            model: Arc::new(m.workspace),
+            access: Access::Member(m.role),
         }
     }
 
-    pub fn through_invitation(model: ws::Model) -> Self {
+    pub(crate) fn through_invitation(model: ws::Model) -> Self {
         Self {
             model: Arc::new(model),
             access: Access::ThroughInvitation,
         }
     }
 
-    /// The viewer's role here, if a member.
+    fn workspace_id(&self) -> WorkspaceId {
+        WorkspaceId(self.model.id)
+    }
+
+    /// The caller's role here, if a member.
     async fn role(&self, ctx: &Context<'_>) -> Result<Option<Role>> {
         match self.access {
             Access::Member(role) => Ok(Some(role)),
             Access::ThroughInvitation => {
-                let me = viewer(ctx).await?.id();
+                let me = caller(ctx).await?.id();
                 Ok(loader::<RoleLoader>(ctx)?
-                    .load_one((self.model.id, me))
+                    .load_one((self.workspace_id(), me))
                     .await?)
             }
         }
@@ -169,15 +158,15 @@ impl Workspace {
         if self.role(ctx).await?.is_none() {
             return Ok(false);
         }
-        // Read through the loader, not the request's cached viewer, so a
+        // Read through the loader, not the request's cached caller, so a
         // mutation's own result shows the default it just set.
-        let me = viewer(ctx).await?.id();
+        let me = caller(ctx).await?.id();
         let profile = loader::<ProfileLoader>(ctx)?.load_one(me).await?;
         Ok(profile.and_then(|p| p.default_workspace_id) == Some(self.model.id))
     }
 
     async fn owner(&self, ctx: &Context<'_>) -> Result<Member> {
-        Member::load(ctx, self.model.owner_id).await
+        Member::load(ctx, ProfileId(self.model.owner_id)).await
     }
 
     /// The viewer's role here; null when the viewer is not a member (an invitee, say).
@@ -195,37 +184,35 @@ impl Workspace {
         before: Option<String>,
     ) -> Result<Option<MemberConnection>> {
         self.member_role(ctx).await?;
-        let listing = members::listing(self.model.id);
-        let req = PageRequest::parse(&page_args(first, after, last, before), &listing)?;
+        let id = self.workspace_id();
+        let listing = format!("members:{id}");
+        let req = PageArgs::new(first, after, last, before).parse(&listing)?;
         let db = db(ctx)?;
-        let page = members::page(db, self.model.id, &req).await?;
-        let ids: Vec<_> = page.items.iter().map(|(_, m)| m.profile_id).collect();
+        let page = members::page(db, id, &req).await?;
+        let ids: Vec<ProfileId> = page.items.iter().map(|(_, p)| *p).collect();
         let found = Member::load_many(ctx, &ids).await?;
         let page = Page {
             items: page
                 .items
                 .into_iter()
-                .filter_map(|(k, m)| found.get(&m.profile_id).map(|n| (k, n.clone())))
+                .filter_map(|(k, p)| found.get(&p).map(|m| (k, m.clone())))
                 .collect(),
             has_previous: page.has_previous,
             has_next: page.has_next,
         };
-        let total = if wants_total(ctx) {
-            Some(members::count(db, self.model.id).await?)
-        } else {
-            None
-        };
-        Ok(Some(MemberConnection::new(page, &listing, total)))
+        Ok(Some(
+            connection(ctx, &listing, page, members::count(db, id)).await?,
+        ))
     }
 
     /// Members only (null and FORBIDDEN for others).
     async fn member(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Member>> {
         self.member_role(ctx).await?;
-        let profile_id = id::parse(&id, "id")?;
-        members::role_of(db(ctx)?, self.model.id, profile_id)
+        let profile = ProfileId::parse(&id).map_err(|e| e.at("id"))?;
+        members::membership(db(ctx)?, self.workspace_id(), profile)
             .await?
             .ok_or(Error::NotFound("member"))?;
-        Ok(Some(Member::load(ctx, profile_id).await?))
+        Ok(Some(Member::load(ctx, profile).await?))
     }
 
     /// Active invitations (PENDING and ACCEPTED unless `status` says otherwise).
@@ -241,9 +228,9 @@ impl Workspace {
         before: Option<String>,
     ) -> Result<Option<InvitationConnection>> {
         let role = self.member_role(ctx).await?;
-        let args = page_args(first, after, last, before);
+        let args = PageArgs::new(first, after, last, before);
         let listing = Listing::Workspace {
-            id: self.model.id,
+            id: self.workspace_id(),
             role,
         };
         Ok(Some(
@@ -253,7 +240,7 @@ impl Workspace {
 }
 
 #[derive(InputObject)]
-pub struct CreateWorkspaceInput {
+pub(crate) struct CreateWorkspaceInput {
     pub name: String,
     /// Generated from the name when absent.
     pub alias: Option<String>,
@@ -263,9 +250,27 @@ pub struct CreateWorkspaceInput {
     pub image_url: Option<String>,
 }
 
+impl CreateWorkspaceInput {
+    fn parse(self) -> Result<NewWorkspace> {
+        Ok(NewWorkspace {
+            name: Name::parse(&self.name).map_err(|e| e.at("name"))?,
+            alias: self
+                .alias
+                .as_deref()
+                .map(Alias::parse)
+                .transpose()
+                .map_err(|e| e.at("alias"))?,
+            domains: domains(self.domains.as_deref().unwrap_or_default())?,
+            repository_url: setting(self.repository_url.as_deref(), "repositoryUrl")?,
+            pipelines_image: setting(self.pipelines_image.as_deref(), "pipelinesImage")?,
+            image_url: setting(self.image_url.as_deref(), "imageUrl")?,
+        })
+    }
+}
+
 /// Absent fields are left unchanged.
 #[derive(InputObject)]
-pub struct UpdateWorkspaceInput {
+pub(crate) struct UpdateWorkspaceInput {
     pub name: Option<String>,
     pub domains: Option<Vec<String>>,
     pub repository_url: MaybeUndefined<String>,
@@ -273,17 +278,39 @@ pub struct UpdateWorkspaceInput {
     pub image_url: MaybeUndefined<String>,
 }
 
-/// `undefined` leaves a field as it is; `null` clears it.
-fn patch_of(value: MaybeUndefined<String>) -> Option<Option<String>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
+impl UpdateWorkspaceInput {
+    fn parse(self) -> Result<WorkspacePatch> {
+        // `undefined` leaves a setting as it is; `null` clears it.
+        let patch = |value: MaybeUndefined<String>, field| match value {
+            MaybeUndefined::Undefined => Ok(None),
+            MaybeUndefined::Null => Ok(Some(None)),
+            MaybeUndefined::Value(v) => setting(Some(&v), field).map(Some),
+        };
+        Ok(WorkspacePatch {
+            name: self
+                .name
+                .as_deref()
+                .map(Name::parse)
+                .transpose()
+                .map_err(|e| e.at("name"))?,
+            domains: self.domains.as_deref().map(domains).transpose()?,
+            repository_url: patch(self.repository_url, "repositoryUrl")?,
+            pipelines_image: patch(self.pipelines_image, "pipelinesImage")?,
+            image_url: patch(self.image_url, "imageUrl")?,
+        })
     }
 }
 
+fn domains(raw: &[String]) -> Result<Vec<DomainName>> {
+    DomainName::parse_list(raw).map_err(|e| e.at("domains"))
+}
+
+fn setting(raw: Option<&str>, field: &'static str) -> Result<Option<Setting>> {
+    Setting::parse_opt(raw).map_err(|e| e.at(field))
+}
+
 #[derive(Default)]
-pub struct WorkspaceQuery;
+pub(crate) struct WorkspaceQuery;
 
 #[Object]
 impl WorkspaceQuery {
@@ -296,38 +323,30 @@ impl WorkspaceQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<WorkspaceConnection> {
-        let me = viewer(ctx).await?.id();
-        let req = PageRequest::parse(&page_args(first, after, last, before), workspaces::LISTING)?;
+        let caller = caller(ctx).await?;
+        let req = PageArgs::new(first, after, last, before).parse(LISTING)?;
         let db = db(ctx)?;
-        let page = workspaces::page_of_viewer(db, me, &req).await?;
-        // The owner is the only OWNER, so the role follows from the row.
-        let page = page.map(|w| {
-            let role = if w.owner_id == me {
-                Role::Owner
-            } else {
-                Role::Member
-            };
-            Workspace::for_member(w, role)
-        });
-        let total = if wants_total(ctx) {
-            Some(workspaces::count_of_viewer(db, me).await?)
-        } else {
-            None
-        };
-        Ok(WorkspaceConnection::new(page, workspaces::LISTING, total))
+        let page = workspaces::page_of_caller(db, caller, &req).await?;
+        connection(
+            ctx,
+            LISTING,
+            page.map(Workspace::for_member),
+            workspaces::count_of_caller(db, caller),
+        )
+        .await
     }
 
     /// NOT_FOUND unless the viewer is a member.
     async fn workspace(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Workspace>> {
-        let me = viewer(ctx).await?.id();
-        let id = id::parse(&id, "id")?;
-        let (model, role) = workspaces::for_member(db(ctx)?, me, id).await?;
-        Ok(Some(Workspace::for_member(model, role)))
+        let caller = caller(ctx).await?;
+        let id = WorkspaceId::parse(&id).map_err(|e| e.at("id"))?;
+        let membership = workspaces::for_member(db(ctx)?, caller, id).await?;
+        Ok(Some(Workspace::for_member(membership)))
     }
 }
 
 #[derive(Default)]
-pub struct WorkspaceMutation;
+pub(crate) struct WorkspaceMutation;
 
 #[Object]
 impl WorkspaceMutation {
@@ -337,17 +356,12 @@ impl WorkspaceMutation {
         ctx: &Context<'_>,
         input: CreateWorkspaceInput,
     ) -> Result<Workspace> {
-        let me = viewer(ctx).await?.id();
-        let new = NewWorkspace {
-            name: input.name,
-            alias: input.alias,
-            domains: input.domains,
-            repository_url: input.repository_url,
-            pipelines_image: input.pipelines_image,
-            image_url: input.image_url,
-        };
-        let model = workspaces::create(db(ctx)?, me, new).await?;
-        Ok(Workspace::for_member(model, Role::Owner))
+        let caller = caller(ctx).await?;
+        let model = workspaces::create(db(ctx)?, caller, input.parse()?).await?;
+        Ok(Workspace::for_member(Membership {
+            workspace: model,
+            role: Role::Owner,
+        }))
     }
 
     /// Owner only.
@@ -357,23 +371,21 @@ impl WorkspaceMutation {
         id: ID,
         input: UpdateWorkspaceInput,
     ) -> Result<Workspace> {
-        let me = viewer(ctx).await?.id();
-        let id = id::parse(&id, "id")?;
-        let patch = WorkspacePatch {
-            name: input.name,
-            domains: input.domains,
-            repository_url: patch_of(input.repository_url),
-            pipelines_image: patch_of(input.pipelines_image),
-            image_url: patch_of(input.image_url),
-        };
-        let model = workspaces::update(db(ctx)?, me, id, patch).await?;
-        Ok(Workspace::for_member(model, Role::Owner))
+        let caller = caller(ctx).await?;
+        let id = WorkspaceId::parse(&id).map_err(|e| e.at("id"))?;
+        let model = workspaces::update(db(ctx)?, caller, id, input.parse()).await?;
+        Ok(Workspace::for_member(Membership {
+            workspace: model,
+            role: Role::Owner,
+        }))
     }
 
     /// Owner only. Deletes its memberships and invitations too. Returns the id.
     async fn delete_workspace(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
-        let me = viewer(ctx).await?.id();
-        let id = id::parse(&id, "id")?;
-        Ok(ID(workspaces::delete(db(ctx)?, me, id).await?.to_string()))
+        let caller = caller(ctx).await?;
+        let id = WorkspaceId::parse(&id).map_err(|e| e.at("id"))?;
+        Ok(ID(workspaces::delete(db(ctx)?, caller, id)
+            .await?
+            .to_string()))
     }
 }

@@ -1,9 +1,9 @@
-//! Email: the invitation message, the transports, and the outbox worker
-//! that moves rows from `email_outbox` to an SMTP server.
+//! Email, the first channel of the delivery engine: the invitation message
+//! (rendering), and the transports that carry it (SMTP, files, memory).
 
+pub mod channel;
 pub mod message;
 pub mod transport;
-pub mod worker;
 
-pub use transport::{Mailer, Outgoing, SendError, SmtpConfig};
-pub use worker::{Worker, WorkerConfig};
+pub use channel::EmailChannel;
+pub use transport::{Captured, Mailer, Outgoing, SmtpConfig};

@@ -1,15 +1,18 @@
-//! Where messages go: an SMTP server (mail-send), `.eml` files under
+//! Where emails go: an SMTP server (mail-send), `.eml` files under
 //! `MAIL_DIR` (the embedded default), or memory (tests).
 
 use mail_send::{SmtpClient, SmtpClientBuilder};
 use std::{
     fmt,
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::Duration,
 };
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 use uuid::Uuid;
+
+use crate::delivery::{SendError, Session};
 
 /// A rendered message and its envelope.
 #[derive(Debug, Clone)]
@@ -19,23 +22,6 @@ pub struct Outgoing {
     pub from: String,
     pub to: String,
     pub bytes: Vec<u8>,
-}
-
-/// Why a message was not delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
-    /// Worth another try (4xx, connection trouble, timeouts).
-    Transient(String),
-    /// Will never work (5xx): fail at once.
-    Permanent(String),
-}
-
-impl fmt::Display for SendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendError::Transient(m) | SendError::Permanent(m) => f.write_str(m),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +107,7 @@ impl SmtpConfig {
 /// Messages captured by the memory transport.
 pub type Captured = Arc<Mutex<Vec<Outgoing>>>;
 
+/// Where messages go.
 #[derive(Debug, Clone)]
 pub enum Mailer {
     Smtp(SmtpConfig),
@@ -129,23 +116,16 @@ pub enum Mailer {
 }
 
 impl Mailer {
-    /// Delivers a batch (over one SMTP connection where it can), one result
-    /// per message, in order.
-    pub async fn send_batch(&self, messages: &[Outgoing]) -> Vec<Result<(), SendError>> {
+    /// A session: for SMTP, one connection opened at the first message and
+    /// kept for the next ones.
+    pub fn open(&self) -> MailSession {
         match self {
-            Mailer::Smtp(config) => send_smtp(config, messages).await,
-            Mailer::File(dir) => {
-                let mut results = Vec::with_capacity(messages.len());
-                for m in messages {
-                    results.push(write_eml(dir, m).await);
-                }
-                results
-            }
-            Mailer::Memory(captured) => {
-                let mut sink = captured.lock().unwrap_or_else(|e| e.into_inner());
-                sink.extend(messages.iter().cloned());
-                messages.iter().map(|_| Ok(())).collect()
-            }
+            Mailer::Smtp(config) => MailSession(Lane::Smtp {
+                config: config.clone(),
+                client: None,
+            }),
+            Mailer::File(dir) => MailSession(Lane::File(dir.clone())),
+            Mailer::Memory(captured) => MailSession(Lane::Memory(captured.clone())),
         }
     }
 
@@ -158,7 +138,99 @@ impl Mailer {
     }
 }
 
-async fn write_eml(dir: &PathBuf, m: &Outgoing) -> Result<(), SendError> {
+/// An SMTP connection, plain or over TLS.
+enum Client {
+    Plain(Box<SmtpClient<TcpStream>>),
+    Tls(Box<SmtpClient<TlsStream<TcpStream>>>),
+}
+
+/// One batch's way to the mailer; for SMTP, a connection kept open.
+pub struct MailSession(Lane);
+
+enum Lane {
+    Smtp {
+        config: SmtpConfig,
+        client: Option<Client>,
+    },
+    File(PathBuf),
+    Memory(Captured),
+}
+
+impl Session<Outgoing> for MailSession {
+    async fn send(&mut self, m: &Outgoing) -> Result<(), SendError> {
+        match &mut self.0 {
+            Lane::Smtp { config, client } => {
+                let mut conn = match client.take() {
+                    Some(c) => c,
+                    None => connect(config).await?,
+                };
+                let message = mail_send::smtp::message::Message::new(
+                    m.from.as_str(),
+                    [m.to.as_str()],
+                    m.bytes.as_slice(),
+                );
+                let sent = match &mut conn {
+                    Client::Plain(c) => c.send(message).await,
+                    Client::Tls(c) => c.send(message).await,
+                };
+                match sent {
+                    // Keep the connection for the next message.
+                    Ok(_) => {
+                        *client = Some(conn);
+                        Ok(())
+                    }
+                    // After a failure its state is unknown: the next message
+                    // gets a fresh connection.
+                    Err(e) => Err(classify(e)),
+                }
+            }
+            Lane::File(dir) => write_eml(dir, m).await,
+            Lane::Memory(captured) => {
+                captured
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(m.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn close(self) {
+        if let Lane::Smtp {
+            client: Some(conn), ..
+        } = self.0
+        {
+            let _ = match conn {
+                Client::Plain(c) => c.quit().await,
+                Client::Tls(c) => c.quit().await,
+            };
+        }
+    }
+}
+
+async fn connect(config: &SmtpConfig) -> Result<Client, SendError> {
+    let mut builder = SmtpClientBuilder::new(config.host.clone(), config.port)
+        .map_err(SendError::Transient)?
+        .implicit_tls(config.security == Security::Implicit)
+        .timeout(config.timeout);
+    if let Some((user, password)) = &config.credentials {
+        builder = builder.credentials((user.clone(), password.clone()));
+    }
+    let connected = match config.security {
+        Security::None => builder
+            .connect_plain()
+            .await
+            .map(|c| Client::Plain(Box::new(c))),
+        _ => builder.connect().await.map(|c| Client::Tls(Box::new(c))),
+    };
+    // A refused connection says nothing about the recipient.
+    connected.map_err(|e| match classify(e) {
+        SendError::Permanent(m) => SendError::Transient(m),
+        t => t,
+    })
+}
+
+async fn write_eml(dir: &Path, m: &Outgoing) -> Result<(), SendError> {
     let fail = |e: std::io::Error| SendError::Transient(format!("writing {}: {e}", dir.display()));
     tokio::fs::create_dir_all(dir).await.map_err(fail)?;
     let path = dir.join(format!("{}.eml", m.id));
@@ -182,96 +254,6 @@ fn classify(err: mail_send::Error) -> SendError {
             SendError::Transient(format!("SMTP authentication failed: {}", reply.code()))
         }
         other => SendError::Transient(format!("SMTP: {other}")),
-    }
-}
-
-async fn send_smtp(config: &SmtpConfig, messages: &[Outgoing]) -> Vec<Result<(), SendError>> {
-    let mut builder = match SmtpClientBuilder::new(config.host.clone(), config.port) {
-        Ok(b) => b,
-        Err(e) => {
-            return messages
-                .iter()
-                .map(|_| Err(SendError::Transient(e.clone())))
-                .collect()
-        }
-    }
-    .implicit_tls(config.security == Security::Implicit)
-    .timeout(config.timeout);
-    if let Some((user, password)) = &config.credentials {
-        builder = builder.credentials((user.clone(), password.clone()));
-    }
-    match config.security {
-        Security::None => match builder.connect_plain().await {
-            Ok(client) => send_over(client, &builder, messages, true).await,
-            Err(e) => all_failed(messages, classify(e)),
-        },
-        _ => match builder.connect().await {
-            Ok(client) => send_over(client, &builder, messages, false).await,
-            Err(e) => all_failed(messages, classify(e)),
-        },
-    }
-}
-
-fn all_failed(messages: &[Outgoing], err: SendError) -> Vec<Result<(), SendError>> {
-    let err = match err {
-        // A refused connection says nothing about the recipients.
-        SendError::Permanent(m) => SendError::Transient(m),
-        t => t,
-    };
-    messages.iter().map(|_| Err(err.clone())).collect()
-}
-
-/// Sends each message over `client`; after a failure the connection state
-/// is unknown, so the rest of the batch goes over a fresh connection.
-async fn send_over<T: AsyncRead + AsyncWrite + Unpin>(
-    client: SmtpClient<T>,
-    builder: &SmtpClientBuilder<String>,
-    messages: &[Outgoing],
-    plain: bool,
-) -> Vec<Result<(), SendError>> {
-    let mut results = Vec::with_capacity(messages.len());
-    let mut client = Some(client);
-    for (i, m) in messages.iter().enumerate() {
-        let Some(c) = client.as_mut() else {
-            // Reconnect (in the transport's own flavour) for the rest.
-            let rest = Box::pin(send_rest(builder, &messages[i..], plain)).await;
-            results.extend(rest);
-            return results;
-        };
-        let message = mail_send::smtp::message::Message::new(
-            m.from.as_str(),
-            [m.to.as_str()],
-            m.bytes.as_slice(),
-        );
-        match c.send(message).await {
-            Ok(_) => results.push(Ok(())),
-            Err(e) => {
-                results.push(Err(classify(e)));
-                client = None;
-            }
-        }
-    }
-    if let Some(c) = client {
-        let _ = c.quit().await;
-    }
-    results
-}
-
-async fn send_rest(
-    builder: &SmtpClientBuilder<String>,
-    messages: &[Outgoing],
-    plain: bool,
-) -> Vec<Result<(), SendError>> {
-    if plain {
-        match builder.connect_plain().await {
-            Ok(client) => send_over(client, builder, messages, plain).await,
-            Err(e) => all_failed(messages, classify(e)),
-        }
-    } else {
-        match builder.connect().await {
-            Ok(client) => send_over(client, builder, messages, plain).await,
-            Err(e) => all_failed(messages, classify(e)),
-        }
     }
 }
 

@@ -219,7 +219,7 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(status.success(), "exit {status:?}; log: {rest:?}");
     assert!(
-        rest.iter().any(|l| l.contains("mail worker stopped")),
+        rest.iter().any(|l| l.contains("delivery worker stopped")),
         "{rest:?}"
     );
     std::fs::remove_dir_all(dir).ok();

@@ -1,10 +1,18 @@
 //! One-line setup: `let app = spawn_app().await; let ada = app.user("ada@acme.test");`
+//!
+//! Like crates.io's test app, a [`TestApp`] checks when it is dropped that
+//! every delivery the test left can be delivered: it sends what is still
+//! due (to memory) and fails the test if anything is left queued or failed,
+//! unless the test said so with [`TestApp::expect_undelivered`].
 
 use invitations::auth::{self, Claims};
 use invitations::config::{Secret, Settings};
-use invitations::startup::Application;
+use invitations::delivery::{Worker, WorkerConfig};
+use invitations::mail::{message::Sender, Captured, EmailChannel, Mailer, Outgoing};
+use invitations::startup::{Application, EmailWorker};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
@@ -16,6 +24,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub metrics: std::sync::Arc<invitations::metrics::Metrics>,
+    undelivered_expected: AtomicBool,
     _database: TestDatabase,
 }
 
@@ -48,18 +57,15 @@ pub async fn spawn_app_with(tweak: impl Fn(&mut Settings)) -> TestApp {
         client: reqwest::Client::new(),
         db,
         metrics,
+        undelivered_expected: AtomicBool::new(false),
         _database: database,
     }
 }
 
+/// The settings every test starts from: the defaults (never the
+/// developer's environment) and these.
 fn test_settings(url: &str, tweak: &impl Fn(&mut Settings)) -> Settings {
     let mut settings = Settings::for_database(url);
-    // Settings read the environment: a developer's own must not leak in.
-    settings.smtp_url = None;
-    settings.auth_jwks_url = None;
-    settings.auth_issuer = None;
-    settings.auth_audience = None;
-    settings.cors_allowed_origins = Vec::new();
     settings.bind_addr = "127.0.0.1:0".parse().unwrap();
     settings.auth_jwt_secret = Some(Secret::new(SECRET));
     settings.http_workers = Some(2);
@@ -81,6 +87,34 @@ pub async fn second_instance(app: &TestApp, tweak: impl Fn(&mut Settings)) -> St
     base
 }
 
+/// The sender and link base of test emails.
+pub fn email_channel(mailer: Mailer) -> EmailChannel {
+    EmailChannel {
+        mailer,
+        sender: Sender::parse("Acme Invitations <invitations@acme.test>").unwrap(),
+        public_app_url: "https://app.acme.test".into(),
+    }
+}
+
+pub fn worker_config(max_attempts: i32) -> WorkerConfig {
+    WorkerConfig {
+        batch_size: 20,
+        max_attempts,
+        lease: Duration::from_secs(60),
+        poll_interval: Duration::from_millis(50),
+    }
+}
+
+/// An email worker on `db`, with fixed jitter so retry times are exact.
+pub fn email_worker(db: &DatabaseConnection, mailer: Mailer, max_attempts: i32) -> EmailWorker {
+    Worker::new(
+        db.clone(),
+        email_channel(mailer),
+        worker_config(max_attempts),
+    )
+    .with_jitter(|| 0.5)
+}
+
 pub fn token(claims: &Claims) -> String {
     auth::mint(SECRET.as_bytes(), claims)
 }
@@ -98,6 +132,27 @@ pub fn claims(sub: &str, email: &str) -> Claims {
 }
 
 impl TestApp {
+    /// An email worker on this app's database.
+    pub fn worker(&self, mailer: Mailer) -> EmailWorker {
+        email_worker(&self.db, mailer, 8)
+    }
+
+    /// Sends every email that is due, to memory, and returns them.
+    pub async fn deliver_all(&self) -> Vec<Outgoing> {
+        let captured = Captured::default();
+        self.worker(Mailer::Memory(captured.clone()))
+            .drain(invitations::clock::now())
+            .await
+            .expect("delivery runs");
+        let sent = captured.lock().unwrap().clone();
+        sent
+    }
+
+    /// This test means to leave deliveries queued or failed.
+    pub fn expect_undelivered(&self) {
+        self.undelivered_expected.store(true, Ordering::SeqCst);
+    }
+
     /// A user whose subject is derived from the email.
     pub fn user(&self, email: &str) -> User {
         self.user_with(claims(&format!("sub|{email}"), email))
@@ -240,6 +295,49 @@ fn replace_database(url: &str, name: &str) -> String {
         out.push_str(q);
     }
     out
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() || self.undelivered_expected.load(Ordering::SeqCst) {
+            return;
+        }
+        let url = self.db_url.clone();
+        // Drop runs inside the test's runtime: use a thread of its own.
+        let left = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let db = invitations::startup::connect_with(&url, Duration::from_secs(5))
+                    .await
+                    .expect("the test database is still there");
+                email_worker(&db, Mailer::Memory(Captured::default()), 8)
+                    .drain(invitations::clock::now())
+                    .await
+                    .expect("delivery runs");
+                let left = invitations::delivery::outbox::count_by_status(
+                    &db,
+                    &invitations::delivery::outbox::EMAILS,
+                )
+                .await
+                .expect("the outbox can be counted");
+                db.close().await.ok();
+                left
+            })
+        })
+        .join()
+        .unwrap();
+        let stuck: Vec<_> = left
+            .iter()
+            .filter(|(status, n)| *n > 0 && ["QUEUED", "FAILED"].contains(&status.as_str()))
+            .collect();
+        assert!(
+            stuck.is_empty(),
+            "deliveries left undelivered: {stuck:?} (call app.expect_undelivered() if the test means it)"
+        );
+    }
 }
 
 impl Drop for TestDatabase {

@@ -1,28 +1,18 @@
 //! SPEC "The invitation email": delivery through a real SMTP server, faults,
 //! and the outbox's guarantees. The worker is driven step by step.
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp, User, WITHDRAW};
+use crate::helpers::{email_worker, spawn_app, spawn_app_with, TestApp, User, WITHDRAW};
 use crate::smtp_sink::SmtpSink;
 use chrono::{DateTime, Utc};
-use invitations::domain::{now, outbox};
-use invitations::mail::{
-    message::Sender,
-    transport::{Captured, Mailer, SmtpConfig},
-    Worker, WorkerConfig,
+use invitations::clock::now;
+use invitations::delivery::{
+    outbox::{self, EMAILS},
+    Outcome, SendError,
 };
+use invitations::mail::{Captured, Mailer, SmtpConfig};
+use invitations::startup::EmailWorker;
 use serde_json::{json, Value};
 use std::time::Duration;
-
-fn config(max_attempts: i32) -> WorkerConfig {
-    WorkerConfig {
-        sender: Sender::parse("Acme Invitations <invitations@acme.test>").unwrap(),
-        public_app_url: "https://app.acme.test".into(),
-        batch_size: 20,
-        max_attempts,
-        lease: Duration::from_secs(60),
-        poll_interval: Duration::from_millis(50),
-    }
-}
 
 fn smtp(url: &str) -> Mailer {
     let mut c = SmtpConfig::parse(url).unwrap();
@@ -30,8 +20,8 @@ fn smtp(url: &str) -> Mailer {
     Mailer::Smtp(c)
 }
 
-fn worker(app: &TestApp, mailer: Mailer) -> Worker {
-    Worker::new(app.db.clone(), mailer, config(8))
+fn worker(app: &TestApp, mailer: Mailer) -> EmailWorker {
+    app.worker(mailer)
 }
 
 fn later(secs: i64) -> DateTime<Utc> {
@@ -172,6 +162,7 @@ async fn a_4xx_refusal_is_retried_and_then_sent() {
 #[tokio::test]
 async fn a_5xx_refusal_of_the_recipient_fails_at_once() {
     let app = spawn_app().await;
+    app.expect_undelivered();
     let sink = SmtpSink::start();
     sink.refuse_recipients(550);
     let (ada, id) = invitation(&app).await;
@@ -188,10 +179,11 @@ async fn a_5xx_refusal_of_the_recipient_fails_at_once() {
 #[tokio::test]
 async fn an_email_is_failed_after_the_last_attempt() {
     let app = spawn_app().await;
+    app.expect_undelivered();
     let sink = SmtpSink::start();
     sink.refuse_next_messages(100, 421);
     let (ada, id) = invitation(&app).await;
-    let w = Worker::new(app.db.clone(), smtp(&sink.url()), config(3));
+    let w = email_worker(&app.db, smtp(&sink.url()), 3);
     for (i, at) in [now(), later(10), later(100)].into_iter().enumerate() {
         let r = w.step(at).await.unwrap();
         assert_eq!(r.claimed, 1, "attempt {}", i + 1);
@@ -229,7 +221,9 @@ async fn an_email_claimed_by_a_worker_that_crashed_is_sent_after_its_lease() {
     let sink = SmtpSink::start();
     let (ada, id) = invitation(&app).await;
     // A worker claims the row and dies before sending.
-    let claimed = outbox::claim(&app.db, now(), later(60), 10).await.unwrap();
+    let claimed = outbox::claim(&app.db, &EMAILS, now(), later(60), 10)
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
 
     let w = worker(&app, smtp(&sink.url()));
@@ -253,10 +247,12 @@ async fn two_workers_on_one_database_send_each_of_200_emails_exactly_once() {
         app.invited(&ada, &ws, &format!("u{i}@acme.test")).await;
     }
     // Two processes' worth: separate connection pools, same database.
-    let other_db = invitations::startup::connect(&app.db_url).await.unwrap();
+    let other_db = invitations::startup::connect_with(&app.db_url, Duration::from_secs(5))
+        .await
+        .unwrap();
     let workers = [
-        Worker::new(app.db.clone(), smtp(&sink.url()), config(8)),
-        Worker::new(other_db, smtp(&sink.url()), config(8)),
+        email_worker(&app.db, smtp(&sink.url()), 8),
+        email_worker(&other_db, smtp(&sink.url()), 8),
     ];
     let (a, b) = tokio::join!(drain_all(&workers[0]), drain_all(&workers[1]));
     assert_eq!(a + b, 200, "a={a} b={b}");
@@ -271,7 +267,7 @@ async fn two_workers_on_one_database_send_each_of_200_emails_exactly_once() {
     assert_eq!(ids.len(), 200, "every message once");
 }
 
-async fn drain_all(w: &Worker) -> usize {
+async fn drain_all(w: &EmailWorker) -> usize {
     let mut sent = 0;
     loop {
         let r = w.step(now()).await.unwrap();
@@ -322,18 +318,15 @@ async fn an_email_deleted_before_sending_is_not_sent() {
 async fn an_email_withdrawn_while_in_flight_is_not_retried() {
     let app = spawn_app().await;
     let (ada, id) = invitation(&app).await;
-    let rows = outbox::claim(&app.db, now(), later(60), 10).await.unwrap();
+    let captured = Captured::default();
+    let w = worker(&app, Mailer::Memory(captured.clone()));
+    let rows = w.claim(now()).await.unwrap();
     app.ok(&ada, WITHDRAW, json!({ "id": id })).await;
     // The attempt in flight fails; the invitation is withdrawn by now.
-    outbox::record_failure(&app.db, &rows[0], now(), "SMTP 421", false, 8, 0.5)
-        .await
-        .unwrap();
-    let captured = Captured::default();
-    let r = worker(&app, Mailer::Memory(captured.clone()))
-        .step(later(3600))
-        .await
-        .unwrap();
-    assert_eq!((r.cancelled, r.claimed), (1, 0));
+    let refused = Outcome::Refused(SendError::Transient("SMTP 421".into()));
+    w.record(&rows[0], now(), &refused).await.unwrap();
+    let r = w.step(later(3600)).await.unwrap();
+    assert_eq!((r.cancelled, r.sent), (1, 0));
     assert!(captured.lock().unwrap().is_empty());
     assert_eq!(delivery(&app, &ada, &id).await["status"], "CANCELLED");
 }

@@ -2,6 +2,11 @@
 //! rule. SQLite by default; set `TEST_DATABASE_URL=postgres://...` to run
 //! every test in its own fresh PostgreSQL database instead.
 
+// A test binary uses only some of the package's dependencies.
+#![allow(unused_crate_dependencies)]
+// Helpers are `pub` for the test modules of this one binary.
+#![allow(unreachable_pub)]
+
 mod helpers;
 
 mod authorization;

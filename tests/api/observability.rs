@@ -105,17 +105,11 @@ async fn metrics_parse_as_prometheus_text_and_move_with_requests_and_emails() {
     }
     app.invited(&ada, &ws, "carol@acme.test").await;
     // Send the email through the app's own metrics.
-    let worker = invitations::mail::Worker::new(
-        app.db.clone(),
-        invitations::mail::Mailer::Memory(Default::default()),
-        invitations::startup::worker_config(&invitations::config::Settings::for_database(
-            "sqlite::memory:",
-        ))
-        .unwrap(),
-    )
-    .with_metrics(app.metrics.clone());
+    let worker = app
+        .worker(invitations::mail::Mailer::Memory(Default::default()))
+        .with_metrics(app.metrics.email_delivery());
     assert_eq!(
-        worker.step(invitations::domain::now()).await.unwrap().sent,
+        worker.step(invitations::clock::now()).await.unwrap().sent,
         1
     );
 

@@ -20,7 +20,6 @@ impl Alias {
         if !ok {
             return Err(Error::bad_input(
                 Reason::InvalidAlias,
-                "alias",
                 "The alias must match ^[a-z][a-z0-9_]{0,62}$",
             ));
         }

@@ -1,8 +1,24 @@
-//! Invitation addresses: a dot-atom local part, `@`, a host name; trimmed,
-//! lower-cased, the domain in ASCII (IDN) form, at most 254 characters.
+//! Email addresses. One normaliser for every address the server compares
+//! (from tokens and from invitations): trimmed, lower-cased, the domain in
+//! ASCII (IDN) form. An invitation address must also be valid: a dot-atom
+//! local part of at most 64 characters, `@`, a host name, at most 254
+//! characters in all.
 
 use super::domain_name::DomainName;
 use crate::error::{Error, Reason, Result};
+
+/// The normal form of any address, valid or not, so that a token's email
+/// and an invitation's compare equal.
+pub fn normalise(raw: &str) -> String {
+    let lower = raw.trim().to_lowercase();
+    match lower.rsplit_once('@') {
+        Some((local, domain)) => match DomainName::normalise(domain) {
+            Some(ascii) => format!("{local}@{ascii}"),
+            None => lower,
+        },
+        None => lower,
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EmailAddress {
@@ -14,31 +30,32 @@ pub const MAX_LEN: usize = 254;
 pub const MAX_LOCAL_LEN: usize = 64;
 
 impl EmailAddress {
+    /// An address for an invitation: normalised, then checked.
     pub fn parse(raw: &str) -> Result<Self> {
-        Self::normalise(raw).ok_or_else(|| {
+        Self::valid(raw).ok_or_else(|| {
             Error::bad_input(
                 Reason::InvalidEmail,
-                "email",
                 "Not a valid email address (name@example.com, at most 254 characters)",
             )
         })
     }
 
-    fn normalise(raw: &str) -> Option<Self> {
-        let trimmed = raw.trim();
-        if trimmed.len() > 4 * MAX_LEN {
+    fn valid(raw: &str) -> Option<Self> {
+        let (raw_local, _) = raw.trim().rsplit_once('@')?;
+        // ASCII before lower-casing: Unicode case folding would turn some
+        // characters (the Kelvin sign, say) into ASCII letters.
+        if raw.trim().len() > 4 * MAX_LEN || !raw_local.is_ascii() {
             return None;
         }
-        let (local, domain) = trimmed.rsplit_once('@')?;
-        let local = local.to_ascii_lowercase();
-        if !is_dot_atom(&local) || local.len() > MAX_LOCAL_LEN {
-            return None;
-        }
-        let domain = DomainName::normalise(domain)?;
-        let address = format!("{local}@{domain}");
-        (address.len() <= MAX_LEN).then_some(Self {
+        let address = normalise(raw);
+        let (local, domain) = address.rsplit_once('@')?;
+        let valid = is_dot_atom(local)
+            && local.len() <= MAX_LOCAL_LEN
+            && DomainName::normalise(domain).as_deref() == Some(domain)
+            && address.len() <= MAX_LEN;
+        valid.then(|| Self {
             at: local.len(),
-            address,
+            address: address.clone(),
         })
     }
 
@@ -76,6 +93,18 @@ mod tests {
 
     fn ok(s: &str) -> String {
         EmailAddress::parse(s).unwrap().into_string()
+    }
+
+    #[test]
+    fn tokens_and_invitations_share_one_normal_form() {
+        for raw in ["  Ada.Lovelace@ACME.test ", "ada@Bücher.example"] {
+            assert_eq!(normalise(raw), ok(raw));
+        }
+        // An address no invitation could have is still normalised alike.
+        assert_eq!(
+            normalise(" \"Odd One\"@Bücher.Example"),
+            "\"odd one\"@xn--bcher-kva.example"
+        );
     }
 
     #[test]
@@ -119,6 +148,7 @@ mod tests {
             "a@1.2.3.4",
             "a b@x.com",
             "ä@x.com",
+            "\u{212A}@x.com",
             "a@x..com",
             "a@-x.com",
             "a\n@x.com",

@@ -11,7 +11,6 @@ impl DomainName {
         Self::normalise(raw).map(Self).ok_or_else(|| {
             Error::bad_input(
                 Reason::InvalidDomain,
-                "domains",
                 format!("{:?} is not a host name such as example.com", truncate(raw)),
             )
         })

@@ -15,7 +15,6 @@ impl Name {
         if len == 0 || len > Self::MAX_CHARS || name.chars().any(char::is_control) {
             return Err(Error::bad_input(
                 Reason::InvalidName,
-                "name",
                 "The name must be 1 to 100 characters, without control characters",
             ));
         }

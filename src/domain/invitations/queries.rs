@@ -1,0 +1,146 @@
+//! Reading invitations: one by id, and the three listings.
+
+use sea_orm::{
+    sea_query::Order, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Select,
+};
+
+use entity::{
+    invitation::{self, InvitationStatus as Status},
+    membership::Role,
+    workspace,
+};
+
+use super::access::Standing;
+use crate::domain::{
+    caller::Caller,
+    ids::{InvitationId, ProfileId, WorkspaceId},
+    paging::{Key, Keyset, Page, PageRequest},
+};
+use crate::error::{Error, Reason, Result};
+
+/// The invitation with how the caller stands to it, or `NOT_FOUND`; one
+/// statement.
+pub(super) async fn load(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: InvitationId,
+) -> Result<(invitation::Model, Standing)> {
+    let (inv, ws) = invitation::Entity::find_by_id(id.0)
+        .find_also_related(workspace::Entity)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("invitation"))?;
+    let ws = ws.ok_or(Error::NotFound("invitation"))?;
+    let standing = Standing::of(&inv, ProfileId(ws.owner_id), caller);
+    Ok((inv, standing))
+}
+
+pub(super) async fn reload(
+    db: &impl ConnectionTrait,
+    id: InvitationId,
+) -> Result<invitation::Model> {
+    invitation::Entity::find_by_id(id.0)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("invitation"))
+}
+
+/// `invitation(id)`: its creator, a manager, its recipient.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: InvitationId,
+) -> Result<invitation::Model> {
+    let (inv, standing) = load(db, caller, id).await?;
+    standing.require_viewer()?;
+    Ok(inv)
+}
+
+/// The three listings of invitations.
+#[derive(Debug, Clone, Copy)]
+pub enum Listing {
+    /// Those the caller created.
+    Sent,
+    /// Those addressed to the caller's email.
+    Received,
+    /// A workspace's: all of them for its owner, a member's own otherwise.
+    /// `role` is the caller's role there (non-members never get this far).
+    Workspace { id: WorkspaceId, role: Role },
+}
+
+impl Listing {
+    /// A name for the listing and its scope (cursors carry it).
+    pub fn name(self) -> String {
+        match self {
+            Listing::Sent => "sent".into(),
+            Listing::Received => "received".into(),
+            Listing::Workspace { id, .. } => format!("invitations:{id}"),
+        }
+    }
+
+    fn default_statuses(self) -> &'static [Status] {
+        match self {
+            Listing::Sent | Listing::Received => {
+                &[Status::Pending, Status::Accepted, Status::Revoked]
+            }
+            Listing::Workspace { .. } => &[Status::Pending, Status::Accepted],
+        }
+    }
+}
+
+/// The rows a listing holds for this caller, with the status filter
+/// (`None`: the listing's default statuses).
+pub fn listing_query(
+    caller: &Caller,
+    listing: Listing,
+    statuses: Option<&[Status]>,
+) -> Result<Select<invitation::Entity>> {
+    let statuses = match statuses {
+        Some([]) => {
+            return Err(Error::bad_input(
+                Reason::InvalidStatusFilter,
+                "The status filter must name at least one status",
+            ))
+        }
+        Some(s) => s,
+        None => listing.default_statuses(),
+    };
+    let me = caller.id().0;
+    let scope = match listing {
+        Listing::Sent => Condition::all().add(invitation::Column::CreatorId.eq(me)),
+        Listing::Received => Condition::all().add(invitation::Column::Email.eq(caller.email())),
+        Listing::Workspace { id, role } => {
+            let scope = Condition::all().add(invitation::Column::WorkspaceId.eq(id.0));
+            match role {
+                Role::Owner => scope,
+                Role::Member => scope.add(invitation::Column::CreatorId.eq(me)),
+            }
+        }
+    };
+    Ok(invitation::Entity::find()
+        .filter(scope)
+        .filter(invitation::Column::Status.is_in(statuses.iter().copied())))
+}
+
+const NEWEST_FIRST: Keyset<invitation::Entity> = Keyset {
+    at: invitation::Column::Created,
+    id: invitation::Column::Id,
+    natural: Order::Desc,
+    key_of: |i| Key {
+        at: i.created,
+        id: i.id,
+    },
+};
+
+pub async fn page(
+    db: &impl ConnectionTrait,
+    query: Select<invitation::Entity>,
+    req: &PageRequest,
+) -> Result<Page<invitation::Model>> {
+    NEWEST_FIRST.fetch(db, query, req).await
+}
+
+pub async fn count(db: &impl ConnectionTrait, query: Select<invitation::Entity>) -> Result<u64> {
+    Ok(query.count(db).await?)
+}

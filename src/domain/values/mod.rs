@@ -1,0 +1,18 @@
+//! Input values as types: each `parse` is the only way to make one, so a
+//! raw string never gets past the boundary.
+
+pub mod alias;
+pub mod domain_name;
+pub mod email;
+pub mod handle;
+pub mod name;
+pub mod phone;
+pub mod setting;
+pub mod slug;
+
+pub use alias::Alias;
+pub use domain_name::DomainName;
+pub use email::EmailAddress;
+pub use name::Name;
+pub use phone::Phone;
+pub use setting::Setting;
