@@ -67,15 +67,16 @@ async fn ensure(db: &impl ConnectionTrait, id: &Identity) -> Result<profile::Mod
 fn initial_name(id: &Identity) -> String {
     let from_token = id.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let name = from_token.unwrap_or_else(|| id.email.split('@').next().unwrap_or(""));
+    // A token cannot be refused for its name: control characters become
+    // spaces (SPEC Part 2, "Names").
     let name: String = name
         .chars()
-        .filter(|c| !c.is_control())
+        .map(|c| if c.is_control() { ' ' } else { c })
         .take(Name::MAX_CHARS)
         .collect();
-    if name.trim().is_empty() {
-        "user".to_owned()
-    } else {
-        name
+    match name.trim() {
+        "" => "user".to_owned(),
+        trimmed => trimmed.to_owned(),
     }
 }
 
@@ -230,5 +231,11 @@ mod tests {
         assert_eq!(initial_name(&identity("ada.l@x.com", None)), "ada.l");
         assert_eq!(initial_name(&identity("ada.l@x.com", Some("  "))), "ada.l");
         assert_eq!(initial_name(&identity("ada.l@x.com", Some("Ada"))), "Ada");
+    }
+
+    #[test]
+    fn control_characters_in_a_token_name_become_spaces() {
+        let name = initial_name(&identity("a@x.com", Some("Ann\tLee\u{85}\n")));
+        assert_eq!(name, "Ann Lee");
     }
 }

@@ -115,6 +115,16 @@ async fn name_defaults_to_the_email_local_part() {
 }
 
 #[tokio::test]
+async fn control_characters_in_a_token_name_become_spaces() {
+    let app = spawn_app().await;
+    let mut c = claims("sub-tab", "ann@x.test");
+    c.name = Some("Ann\tLee\r\nBcc: x".into());
+    let me = &app.ok(&app.user_with(c), ME, json!({})).await["me"];
+    assert_eq!(me["name"], "Ann Lee  Bcc: x");
+    assert_eq!(me["handle"], "@ann_lee_bcc_x");
+}
+
+#[tokio::test]
 async fn same_subject_is_the_same_profile() {
     let app = spawn_app().await;
     let ada = app.user("ada@x.test");
