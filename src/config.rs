@@ -92,6 +92,10 @@ pub struct Settings {
     /// The key set is fetched again for an unknown `kid` at most this often.
     #[arg(long, env = "AUTH_JWKS_MIN_REFRESH", global = true, default_value = "60s", value_parser = parse_duration)]
     pub auth_jwks_min_refresh: Duration,
+    /// The key set is refreshed in the background once it is this old; the
+    /// cached keys keep verifying tokens meanwhile.
+    #[arg(long, env = "AUTH_JWKS_MAX_AGE", global = true, default_value = "1h", value_parser = parse_duration)]
+    pub auth_jwks_max_age: Duration,
     /// Required `iss` claim, when set.
     #[arg(long, env = "AUTH_ISSUER", global = true)]
     pub auth_issuer: Option<String>,
@@ -147,6 +151,9 @@ pub struct Settings {
     /// Request bodies larger than this get 413.
     #[arg(long, env = "MAX_BODY_BYTES", global = true, default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
+    /// A request body that takes longer than this to arrive gets 408.
+    #[arg(long, env = "REQUEST_BODY_TIMEOUT", global = true, default_value = "10s", value_parser = parse_duration)]
+    pub request_body_timeout: Duration,
     /// A GraphQL request taking longer than this is answered with an error.
     #[arg(long, env = "REQUEST_TIMEOUT", global = true, default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
@@ -265,14 +272,16 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let n: u64 = digits
         .parse()
         .map_err(|_| format!("not a duration: {raw:?}"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+    let unit_secs: u64 = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("unknown unit in {raw:?}: use s, m, h or d")),
     };
-    Ok(Duration::from_secs(secs))
+    n.checked_mul(unit_secs)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{raw:?} is too long"))
 }
 
 impl Settings {
@@ -306,6 +315,12 @@ mod tests {
         assert_eq!(parse_duration("24h").unwrap(), Duration::from_secs(86_400));
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("1y").is_err());
+    }
+
+    #[test]
+    fn a_duration_too_long_to_hold_is_refused_not_a_panic() {
+        assert!(parse_duration("18446744073709551615d").is_err());
+        assert!(parse_duration("99999999999999999999999s").is_err());
     }
 
     #[test]

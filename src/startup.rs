@@ -194,6 +194,7 @@ impl Application {
                     max_root_fields: settings.graphql_max_root_fields,
                 },
                 max_body_bytes: settings.max_body_bytes,
+                body_timeout: settings.request_body_timeout,
                 max_batch: settings.graphql_max_batch,
                 request_timeout: settings.request_timeout,
             },

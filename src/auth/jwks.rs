@@ -1,14 +1,17 @@
-//! An OpenID provider's key set (JWKS): fetched over HTTPS, cached by `kid`,
-//! fetched again for an unknown `kid` at most once per `min_refresh`, and
-//! after `max_age`. A failed fetch never lets a token through: a `kid` that
-//! is not in the cache is refused.
+//! An OpenID provider's key set (JWKS): fetched over HTTPS and cached by
+//! `kid`. A key set older than `max_age` is refreshed in the background
+//! while the cached keys keep verifying tokens; an unknown `kid` fetches
+//! the set at once, at most once per `min_refresh`. A failed fetch never
+//! lets a token through (a `kid` not in the cache is refused), and keeps
+//! the keys there were.
 
 use jsonwebtoken::{
-    jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet},
+    jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse},
     Algorithm, DecodingKey,
 };
 use std::{
     collections::HashMap,
+    sync::Arc,
     time::{Duration, Instant},
 };
 use tokio::sync::{Mutex, RwLock};
@@ -26,7 +29,7 @@ struct Cache {
     fetched_at: Option<Instant>,
 }
 
-pub struct KeySet {
+struct Inner {
     url: String,
     client: reqwest::Client,
     min_refresh: Duration,
@@ -36,10 +39,13 @@ pub struct KeySet {
     last_try: Mutex<Option<Instant>>,
 }
 
+#[derive(Clone)]
+pub struct KeySet(Arc<Inner>);
+
 impl KeySet {
     /// Only `https://` URLs, except on a loopback host (a local provider or
     /// a test).
-    pub fn new(url: &str, min_refresh: Duration) -> Result<Self, String> {
+    pub fn new(url: &str, min_refresh: Duration, max_age: Duration) -> Result<Self, String> {
         let parsed = url::Url::parse(url).map_err(|_| "AUTH_JWKS_URL is not a URL".to_owned())?;
         let loopback = matches!(
             parsed.host_str(),
@@ -52,55 +58,68 @@ impl KeySet {
             .timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| format!("HTTP client: {e}"))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Inner {
             url: url.to_owned(),
             client,
             min_refresh,
-            max_age: Duration::from_secs(3600),
+            max_age,
             cache: RwLock::new(Cache::default()),
             last_try: Mutex::new(None),
-        })
+        })))
     }
 
-    /// The key for `kid`, fetching the set again when the `kid` is unknown
-    /// (a rotation) or the cache is old, within the refresh limit.
+    /// The key for `kid`: from the cache (refreshing an old set in the
+    /// background), or, for a `kid` not seen yet (a rotation), after
+    /// fetching the set again within the refresh limit.
     pub async fn key(&self, kid: &str) -> Option<Key> {
         {
-            let cache = self.cache.read().await;
-            let fresh = cache.fetched_at.is_some_and(|t| t.elapsed() < self.max_age);
-            if let (Some(key), true) = (cache.keys.get(kid), fresh) {
+            let cache = self.0.cache.read().await;
+            if let Some(key) = cache.keys.get(kid) {
+                let stale = cache
+                    .fetched_at
+                    .is_none_or(|t| t.elapsed() >= self.0.max_age);
+                if stale {
+                    let set = self.clone();
+                    tokio::spawn(async move { set.refresh().await });
+                }
                 return Some(key.clone());
             }
         }
         self.refresh().await;
-        self.cache.read().await.keys.get(kid).cloned()
+        self.0.cache.read().await.keys.get(kid).cloned()
     }
 
     async fn refresh(&self) {
-        let mut last_try = self.last_try.lock().await;
-        if last_try.is_some_and(|t| t.elapsed() < self.min_refresh) {
+        let inner = &self.0;
+        let Ok(mut last_try) = inner.last_try.try_lock() else {
+            // A fetch is under way: wait for it rather than start another.
+            let _ = inner.last_try.lock().await;
+            return;
+        };
+        if last_try.is_some_and(|t| t.elapsed() < inner.min_refresh) {
             return;
         }
         *last_try = Some(Instant::now());
         match self.fetch().await {
             Ok(keys) => {
-                tracing::info!(url = %self.url, keys = keys.len(), "fetched the OpenID key set");
-                *self.cache.write().await = Cache {
+                tracing::info!(url = %inner.url, keys = keys.len(), "fetched the OpenID key set");
+                *inner.cache.write().await = Cache {
                     keys,
                     fetched_at: Some(Instant::now()),
                 };
             }
             // Keep what we had: a provider outage should not log everyone out.
             Err(e) => {
-                tracing::warn!(url = %self.url, error = %e, "could not fetch the OpenID key set")
+                tracing::warn!(url = %inner.url, error = %e, "could not fetch the OpenID key set")
             }
         }
     }
 
     async fn fetch(&self) -> Result<HashMap<String, Key>, String> {
         let set: JwkSet = self
+            .0
             .client
-            .get(&self.url)
+            .get(&self.0.url)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
@@ -116,9 +135,12 @@ impl KeySet {
     }
 }
 
-/// RS256 for RSA keys, ES256 for P-256 keys; anything else is skipped. A
-/// key that names another algorithm is skipped too.
+/// RS256 for RSA keys, ES256 for P-256 keys; anything else is skipped, and
+/// so are keys for encryption and keys that name another algorithm.
 fn usable(jwk: &Jwk) -> Option<Key> {
+    if matches!(jwk.common.public_key_use, Some(ref u) if *u != PublicKeyUse::Signature) {
+        return None;
+    }
     let algorithm = match &jwk.algorithm {
         AlgorithmParameters::RSA(_) => Algorithm::RS256,
         AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {

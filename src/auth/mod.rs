@@ -48,7 +48,11 @@ pub fn verifier_from(settings: &Settings) -> Result<(Verifier, bool), String> {
         if settings.auth_jwt_secret.is_some() {
             return Err("set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both".into());
         }
-        let keys = jwks::KeySet::new(url, settings.auth_jwks_min_refresh)?;
+        let keys = jwks::KeySet::new(
+            url,
+            settings.auth_jwks_min_refresh,
+            settings.auth_jwks_max_age,
+        )?;
         return Ok((Verifier::jwks(keys, rules), false));
     }
     let source = secret_source(settings)?;

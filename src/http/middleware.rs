@@ -74,7 +74,16 @@ pub fn cors(origins: &[String]) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .allowed_header("x-request-id")
+        // Request ids, trace context, and what Apollo clients send.
+        .allowed_headers([
+            "x-request-id",
+            "traceparent",
+            "tracestate",
+            "apollo-require-preflight",
+            "x-apollo-operation-name",
+            "apollographql-client-name",
+            "apollographql-client-version",
+        ])
         .expose_headers(["x-request-id"])
         .max_age(3600);
     origins

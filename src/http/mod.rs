@@ -30,6 +30,8 @@ pub struct HttpLimits {
     pub shape: ShapeLimits,
     /// Larger bodies get 413.
     pub max_body_bytes: usize,
+    /// Bodies slower to arrive get 408.
+    pub body_timeout: Duration,
     /// Operations in one batched POST, at most.
     pub max_batch: usize,
     /// Longer GraphQL executions are answered with an error.

@@ -6,6 +6,7 @@
 use actix_web::{http::header, web, HttpRequest};
 use async_graphql::{parser::types::OperationType, BatchRequest, Request, ServerError};
 use futures_util::StreamExt;
+use std::time::Duration;
 
 use super::{response::Refusal, HttpLimits};
 use crate::auth::{self, Verifier};
@@ -60,7 +61,7 @@ pub(crate) async fn from_body(
     if !is_json {
         return Err(Refusal::unsupported_media_type());
     }
-    let body = read_body(payload, limit).await?;
+    let body = read_body(payload, limit, limits.body_timeout).await?;
     let batch: BatchRequest = serde_json::from_slice(&body)
         .map_err(|e| Refusal::bad_request(format!("The body is not a GraphQL request: {e}")))?;
     if let BatchRequest::Batch(rs) = &batch {
@@ -74,10 +75,20 @@ pub(crate) async fn from_body(
     Ok(batch)
 }
 
-/// Reads the body up to the limit.
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, Refusal> {
+/// Reads the body up to the size limit, within the time limit (a body
+/// trickling in must not hold a worker).
+async fn read_body(
+    mut payload: web::Payload,
+    limit: usize,
+    timeout: Duration,
+) -> Result<web::BytesMut, Refusal> {
+    let deadline = tokio::time::Instant::now() + timeout;
     let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
+    loop {
+        let next = tokio::time::timeout_at(deadline, payload.next())
+            .await
+            .map_err(|_| Refusal::body_timeout(timeout))?;
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| {
             Refusal::bad_request(format!("The request body could not be read: {e}"))
         })?;

@@ -37,6 +37,17 @@ impl Refusal {
         }
     }
 
+    pub(crate) fn body_timeout(limit: std::time::Duration) -> Self {
+        Self {
+            status: StatusCode::REQUEST_TIMEOUT,
+            code: Code::BadUserInput,
+            message: format!(
+                "The request body did not arrive within {} s",
+                limit.as_secs()
+            ),
+        }
+    }
+
     pub(crate) fn unsupported_media_type() -> Self {
         Self {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -278,6 +278,33 @@ async fn cors_allows_only_the_configured_origins() {
 }
 
 #[tokio::test]
+async fn cors_allows_the_headers_apollo_clients_and_tracing_send() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.cors_allowed_origins = vec!["https://app.acme.test".into()]
+    })
+    .await;
+    let wanted = "authorization, content-type, traceparent, apollo-require-preflight, \
+                  x-apollo-operation-name, apollographql-client-name, apollographql-client-version";
+    let res = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
+        .header("origin", "https://app.acme.test")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", wanted)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let allowed = res.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for h in wanted.split(", ").map(str::trim) {
+        assert!(allowed.contains(h), "{h} in {allowed}");
+    }
+}
+
+#[tokio::test]
 async fn no_cors_origin_is_allowed_by_default() {
     let app = spawn_app().await;
     let res = app

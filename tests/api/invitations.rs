@@ -47,6 +47,12 @@ async fn create_invitation_records_a_pending_invitation_and_queues_its_email() {
     assert_eq!(i["created"], i["lastModified"]);
     assert_eq!(i["emailDelivery"]["status"], "QUEUED");
     assert_eq!(i["emailDelivery"]["attempts"], 0);
+    let sent = t.app.deliver_all().await;
+    assert_eq!(
+        sent.iter().filter(|m| m.to == "carol@acme.test").count(),
+        1,
+        "one email for Carol"
+    );
 }
 
 #[tokio::test]

@@ -139,6 +139,14 @@ impl Provider {
 }
 
 async fn app_for(provider: &Provider, min_refresh: Duration) -> TestApp {
+    app_with_max_age(provider, min_refresh, Duration::from_secs(3600)).await
+}
+
+async fn app_with_max_age(
+    provider: &Provider,
+    min_refresh: Duration,
+    max_age: Duration,
+) -> TestApp {
     let url = provider.url.clone();
     spawn_app_with(move |s| {
         s.auth_jwt_secret = None;
@@ -146,8 +154,13 @@ async fn app_for(provider: &Provider, min_refresh: Duration) -> TestApp {
         s.auth_issuer = Some(ISSUER.into());
         s.auth_audience = Some(AUDIENCE.into());
         s.auth_jwks_min_refresh = min_refresh;
+        s.auth_jwks_max_age = max_age;
     })
     .await
+}
+
+fn accepted(body: &Value) -> bool {
+    body.get("errors").is_none()
 }
 
 fn bearer(token: String) -> User {
@@ -235,6 +248,45 @@ async fn an_unknown_kid_is_refused_and_refetches_at_most_once_a_minute() {
         .await
         .get("errors")
         .is_none());
+}
+
+#[tokio::test]
+async fn a_key_for_encryption_is_not_used_to_verify() {
+    let mut key = ec_key("enc");
+    key.jwk["use"] = json!("enc");
+    let provider = Provider::start(&[&key]).await;
+    let app = app_for(&provider, Duration::ZERO).await;
+    assert_eq!(
+        code(&me(&app, sign(&key, &provider_claims("a@acme.test"))).await),
+        "UNAUTHENTICATED"
+    );
+}
+
+#[tokio::test]
+async fn an_old_key_set_keeps_verifying_while_it_is_refreshed_in_the_background() {
+    let old = ec_key("old");
+    let provider = Provider::start(&[&old]).await;
+    let app = app_with_max_age(&provider, Duration::ZERO, Duration::from_millis(200)).await;
+    let token = sign(&old, &provider_claims("a@acme.test"));
+    assert!(accepted(&me(&app, token.clone()).await));
+    assert_eq!(provider.fetches(), 1);
+    // The set grows old, and the provider is away: the cached key still
+    // verifies, and a refresh is tried behind the request.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    provider.go_down();
+    assert!(accepted(&me(&app, token.clone()).await));
+    // Back, with the old key rotated out: the background refresh drops it.
+    provider.serve(&[&ec_key("new")]);
+    let mut refused = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if !accepted(&me(&app, token.clone()).await) {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the refreshed set no longer holds the old key");
+    assert!(provider.fetches() >= 3, "{}", provider.fetches());
 }
 
 #[tokio::test]
