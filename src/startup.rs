@@ -16,7 +16,7 @@ use crate::auth;
 use crate::config::Settings;
 use crate::delivery::{Wakeup, Worker, WorkerConfig};
 use crate::domain::rate_limit::RateLimits;
-use crate::graphql::{self, limits::ShapeLimits, Limits, Services};
+use crate::graphql::{self, limits::ShapeLimits, partial::OutputTypes, Limits, Services};
 use crate::http::{self, middleware, AppState, HttpLimits};
 use crate::mail::{message::Sender, EmailChannel, Mailer, SmtpConfig};
 use crate::metrics::Metrics;
@@ -183,9 +183,11 @@ impl Application {
                 },
             },
         );
+        let types = OutputTypes::from_sdl(&schema.sdl());
         let state = web::Data::new(AppState {
             db: db.clone(),
             schema,
+            types,
             verifier: Arc::new(verifier),
             metrics: metrics.clone(),
             limits: HttpLimits {

@@ -9,6 +9,7 @@ pub mod limits;
 mod loaders;
 mod member;
 pub mod page;
+pub mod partial;
 mod profile;
 mod scalars;
 mod workspace;

@@ -10,7 +10,7 @@ use super::{
     response::{self, Refusal},
     AppState, RequestId,
 };
-use crate::graphql::{self, errors};
+use crate::graphql::{self, errors, partial};
 use crate::metrics::{CodeLabels, OperationLabels, RequestLabels};
 
 pub(crate) async fn post(
@@ -85,6 +85,11 @@ async fn run(state: &AppState, req: &HttpRequest, mut batch: BatchRequest) -> Ht
         }
         return response::request_error(req, refused);
     }
+    // The documents, to complete partial results should fields fail.
+    let sources: Vec<(String, Option<String>)> = batch
+        .iter()
+        .map(|r| (r.query.clone(), r.operation_name.clone()))
+        .collect();
     let auth = request::auth(req, &state.verifier).await;
     let prepare = |r| graphql::prepare(r, &state.db, auth.clone());
     let batch = match batch {
@@ -100,13 +105,19 @@ async fn run(state: &AppState, req: &HttpRequest, mut batch: BatchRequest) -> Ht
         tracing::error!(timeout = ?state.limits.request_timeout, "request timed out");
         return refuse(state, req, Refusal::timed_out());
     };
-    let codes: Vec<errors::Code> = match &mut response {
-        BatchResponse::Single(r) => errors::finish(r, &request_id),
-        BatchResponse::Batch(rs) => rs
-            .iter_mut()
-            .flat_map(|r| errors::finish(r, &request_id))
-            .collect(),
+    let responses: Vec<&mut async_graphql::Response> = match &mut response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter_mut().collect(),
     };
+    let mut codes = Vec::new();
+    for (r, (query, operation)) in responses.into_iter().zip(&sources) {
+        codes.extend(errors::finish(r, &request_id));
+        if r.errors.iter().any(|e| !e.path.is_empty()) {
+            if let Ok(doc) = async_graphql::parser::parse_query(query) {
+                partial::complete(r, &doc, operation.as_deref(), &state.types);
+            }
+        }
+    }
     for code in &codes {
         count_error(state, *code);
     }

@@ -18,7 +18,7 @@ use sea_orm::DatabaseConnection;
 use std::{sync::Arc, time::Duration};
 
 use crate::auth::Verifier;
-use crate::graphql::{limits::ShapeLimits, AppSchema};
+use crate::graphql::{limits::ShapeLimits, partial::OutputTypes, AppSchema};
 use crate::metrics::Metrics;
 
 pub use middleware::RequestId;
@@ -41,6 +41,8 @@ pub struct HttpLimits {
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
+    /// The schema's field types, to complete partial results.
+    pub types: OutputTypes,
     pub verifier: Arc<Verifier>,
     pub metrics: Arc<Metrics>,
     pub limits: HttpLimits,

@@ -544,6 +544,53 @@ async fn the_recipient_sees_only_the_public_fields_of_the_workspace_through_any_
 }
 
 #[tokio::test]
+async fn a_refused_field_is_present_in_data_as_null_not_left_out() {
+    let t = team().await;
+    let carol = t.app.user("carol@acme.test");
+    t.app.invited(&t.bob, &t.ws, &carol.email).await;
+    let q = "{ receivedInvitations { nodes { workspace { domains members { totalCount } } } } }";
+    let body = t.app.gql(Some(&carol), q, json!({})).await;
+    let ws = body["data"]["receivedInvitations"]["nodes"][0]["workspace"]
+        .as_object()
+        .unwrap_or_else(|| panic!("the workspace is an object: {body:#}"));
+    for field in ["domains", "members"] {
+        assert_eq!(ws.get(field), Some(&Value::Null), "{field} in {body:#}");
+    }
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2, "{body:#}");
+
+    // A field the caller may not see, next to one it may.
+    let q = "query($ws: ID!) { workspace(id: $ws) { name member(id: \"00000000-0000-4000-8000-000000000000\") { id } } }";
+    let body = t.app.gql(Some(&t.ada), q, json!({ "ws": t.ws })).await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    assert_eq!(
+        body["data"]["workspace"],
+        json!({ "name": "Acme", "member": null }),
+        "{body:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_non_null_field_nulls_its_nearest_nullable_parent() {
+    let t = team().await;
+    // A workspace the caller cannot see, asked for at the root: its key is
+    // null; `me` beside it is unaffected.
+    let q = "query($ws: ID!) { me { handle } workspace(id: $ws) { id } }";
+    let eve = t.app.user("eve@acme.test");
+    let body = t.app.gql(Some(&eve), q, json!({ "ws": t.ws })).await;
+    assert_eq!(
+        body["data"],
+        json!({ "me": { "handle": "@eve" }, "workspace": null }),
+        "{body:#}"
+    );
+    // `me` is non-null: without a token it fails, and so does all of data.
+    let body = t
+        .app
+        .gql(None, "{ me { handle } __typename }", json!({}))
+        .await;
+    assert_eq!(body["data"], Value::Null, "{body:#}");
+}
+
+#[tokio::test]
 async fn a_member_reaching_the_workspace_through_an_invitation_sees_everything() {
     let t = team().await;
     t.app.invited(&t.bob, &t.ws, "carol@acme.test").await;
