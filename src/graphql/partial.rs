@@ -129,7 +129,7 @@ fn null_target<'p>(
     for segment in path {
         match segment {
             PathSegment::Field(key) => {
-                let found = set.and_then(|s| find_field(doc, s, key, &parent, 0));
+                let found = set.and_then(|s| find_field(doc, s, key, 0));
                 let Some((name, type_condition, sub)) = found else {
                     // Unknown here (introspection, say): treat as nullable.
                     nullable.push(true);
@@ -150,7 +150,7 @@ fn null_target<'p>(
                 nullable.push(current.is_none_or(|t| t.nullable));
             }
         }
-        if let Some(BaseType::Named(n)) = current.map(|t| innermost(t)) {
+        if let Some(BaseType::Named(n)) = current.map(innermost) {
             parent = n.to_string();
         }
     }
@@ -173,7 +173,6 @@ fn find_field<'d>(
     doc: &'d ExecutableDocument,
     set: &'d SelectionSet,
     key: &str,
-    parent: &str,
     depth: usize,
 ) -> Option<(&'d str, Option<&'d str>, &'d SelectionSet)> {
     if depth > 32 {
@@ -189,7 +188,7 @@ fn find_field<'d>(
                     .type_condition
                     .as_ref()
                     .map(|c| c.node.on.node.as_str());
-                find_field(doc, &frag.node.selection_set.node, key, parent, depth + 1)
+                find_field(doc, &frag.node.selection_set.node, key, depth + 1)
                     .map(|(n, c, s)| (n, c.or(cond), s))
             }
             Selection::FragmentSpread(spread) => doc
@@ -197,7 +196,7 @@ fn find_field<'d>(
                 .get(&spread.node.fragment_name.node)
                 .and_then(|frag| {
                     let cond = frag.node.type_condition.node.on.node.as_str();
-                    find_field(doc, &frag.node.selection_set.node, key, parent, depth + 1)
+                    find_field(doc, &frag.node.selection_set.node, key, depth + 1)
                         .map(|(n, c, s)| (n, c.or(Some(cond)), s))
                 }),
         };
