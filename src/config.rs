@@ -148,6 +148,10 @@ pub struct Settings {
         default_value_t = 1000
     )]
     pub graphql_persisted_queries: usize,
+    /// A JSON map of SHA-256 to document (GraphQL Code Generator's
+    /// `persisted-documents.json`): only those documents run.
+    #[arg(long, env = "GRAPHQL_TRUSTED_DOCUMENTS", global = true)]
+    pub graphql_trusted_documents: Option<PathBuf>,
     /// Request bodies larger than this get 413.
     #[arg(long, env = "MAX_BODY_BYTES", global = true, default_value_t = 1 << 20)]
     pub max_body_bytes: usize,

@@ -16,7 +16,7 @@ use crate::auth;
 use crate::config::Settings;
 use crate::delivery::{Wakeup, Worker, WorkerConfig};
 use crate::domain::rate_limit::RateLimits;
-use crate::graphql::{self, limits::ShapeLimits, partial::OutputTypes, Limits, Services};
+use crate::graphql::{self, limits::ShapeLimits, Limits, Services};
 use crate::http::{self, middleware, AppState, HttpLimits};
 use crate::mail::{message::Sender, EmailChannel, Mailer, SmtpConfig};
 use crate::metrics::Metrics;
@@ -172,7 +172,6 @@ impl Application {
                 max_complexity: settings.graphql_max_complexity,
                 introspection: settings.graphql_introspection,
                 resolver_spans: settings.graphql_resolver_spans,
-                persisted_queries: settings.graphql_persisted_queries,
             },
             Services {
                 wakeup: wakeup.clone(),
@@ -183,24 +182,28 @@ impl Application {
                 },
             },
         );
-        let types = OutputTypes::from_sdl(&schema.sdl());
-        let state = web::Data::new(AppState {
-            db: db.clone(),
-            schema,
-            types,
-            verifier: Arc::new(verifier),
-            metrics: metrics.clone(),
-            limits: HttpLimits {
-                shape: ShapeLimits {
-                    max_aliases: settings.graphql_max_aliases,
-                    max_root_fields: settings.graphql_max_root_fields,
-                },
-                max_body_bytes: settings.max_body_bytes,
-                body_timeout: settings.request_body_timeout,
-                max_batch: settings.graphql_max_batch,
-                request_timeout: settings.request_timeout,
+        let limits = HttpLimits {
+            shape: ShapeLimits {
+                max_aliases: settings.graphql_max_aliases,
+                max_root_fields: settings.graphql_max_root_fields,
             },
-        });
+            max_body_bytes: settings.max_body_bytes,
+            body_timeout: settings.request_body_timeout,
+            max_batch: settings.graphql_max_batch,
+            request_timeout: settings.request_timeout,
+        };
+        let state = web::Data::new(
+            AppState::new(
+                db.clone(),
+                schema,
+                Arc::new(verifier),
+                metrics.clone(),
+                limits,
+                settings.graphql_trusted_documents.as_deref(),
+                settings.graphql_persisted_queries,
+            )
+            .map_err(StartupError)?,
+        );
         let origins = settings.cors_allowed_origins.clone();
 
         let listener = TcpListener::bind(settings.bind_addr)?;

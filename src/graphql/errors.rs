@@ -24,6 +24,8 @@ pub enum Code {
     InternalServerError,
     GraphqlParseFailed,
     GraphqlValidationFailed,
+    /// Apollo's name: a persisted-query hash the server does not know.
+    PersistedQueryNotFound,
 }
 
 impl Code {
@@ -38,6 +40,7 @@ impl Code {
             Code::InternalServerError => "INTERNAL_SERVER_ERROR",
             Code::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             Code::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 
@@ -60,6 +63,7 @@ impl Code {
             Code::InternalServerError,
             Code::GraphqlParseFailed,
             Code::GraphqlValidationFailed,
+            Code::PersistedQueryNotFound,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)

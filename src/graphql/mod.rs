@@ -16,10 +16,7 @@ mod workspace;
 
 use async_graphql::{
     dataloader::{DataLoader, HashMapCache},
-    extensions::{
-        apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
-        Tracing,
-    },
+    extensions::Tracing,
     EmptySubscription, MergedObject, Schema,
 };
 use sea_orm::DatabaseConnection;
@@ -55,8 +52,6 @@ pub struct Limits {
     pub introspection: bool,
     /// A tracing span per resolver (async-graphql's tracing extension).
     pub resolver_spans: bool,
-    /// Size of the persisted-query cache; 0 turns them off.
-    pub persisted_queries: usize,
 }
 
 /// What the schema needs besides the database.
@@ -73,12 +68,6 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) 
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(64);
-    if limits.persisted_queries > 0 {
-        // Bounded: an LRU of that many queries, by their SHA-256.
-        builder = builder.extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            limits.persisted_queries,
-        )));
-    }
     if limits.resolver_spans {
         builder = builder.extension(Tracing);
     }

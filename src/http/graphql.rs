@@ -1,16 +1,22 @@
-//! `POST /graphql` and `GET /graphql`: read the request, learn the caller,
-//! execute it within the time limit, and write the response.
+//! `POST /graphql` and `GET /graphql`: read the requests, make each ready,
+//! learn the caller, execute within the time limit, complete and write the
+//! response.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql::{BatchResponse, Request, Response, ServerError};
 use std::time::Instant;
 
 use super::{
-    graphiql, request,
+    graphiql,
+    request::{self, Incoming, Refused},
     response::{self, Refusal},
     AppState, RequestId,
 };
-use crate::graphql::{self, errors, partial};
+use crate::graphql::{
+    self,
+    errors::{self, coded, Code},
+    partial,
+};
 use crate::metrics::{CodeLabels, OperationLabels, RequestLabels};
 
 pub(crate) async fn post(
@@ -19,7 +25,7 @@ pub(crate) async fn post(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     match request::from_body(&req, payload, &state.limits).await {
-        Ok(batch) => execute(&state, &req, batch).await,
+        Ok(incoming) => handle(&state, &req, incoming, false).await,
         Err(refusal) => refuse(&state, &req, refusal),
     }
 }
@@ -28,22 +34,18 @@ pub(crate) async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
     if graphiql::wanted(&req) {
         return graphiql::page();
     }
-    let mut request = match request::from_query_string(&req) {
-        Ok(r) => r,
-        Err(refusal) => return refuse(&state, &req, refusal),
-    };
-    if request::is_mutation(&mut request) {
-        return refuse(&state, &req, Refusal::mutation_over_get());
+    match request::from_query_string(&req) {
+        Ok(incoming) => handle(&state, &req, incoming, true).await,
+        Err(refusal) => refuse(&state, &req, refusal),
     }
-    execute(&state, &req, BatchRequest::Single(request)).await
 }
 
 fn refuse(state: &AppState, req: &HttpRequest, refusal: Refusal) -> HttpResponse {
     count_error(state, refusal.code);
-    refusal.into_response(&RequestId::of(req))
+    refusal.into_response(req, &RequestId::of(req))
 }
 
-fn count_error(state: &AppState, code: errors::Code) {
+fn count_error(state: &AppState, code: Code) {
     state
         .metrics
         .graphql_errors
@@ -53,14 +55,15 @@ fn count_error(state: &AppState, code: errors::Code) {
         .inc();
 }
 
-/// Runs a request and counts it by operation and status.
-async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> HttpResponse {
+/// Counts a request by operation and status.
+async fn handle(
+    state: &AppState,
+    req: &HttpRequest,
+    incoming: Incoming,
+    over_get: bool,
+) -> HttpResponse {
     let started = Instant::now();
-    let operation = state.metrics.operation_label(match &batch {
-        BatchRequest::Single(r) => r.operation_name.as_deref(),
-        BatchRequest::Batch(_) => Some("batch"),
-    });
-    let res = run(state, req, batch).await;
+    let (res, operation) = run(state, req, incoming, over_get).await;
     state
         .metrics
         .http_requests
@@ -77,49 +80,116 @@ async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest) -> Ht
     res
 }
 
-async fn run(state: &AppState, req: &HttpRequest, mut batch: BatchRequest) -> HttpResponse {
-    let request_id = RequestId::of(req);
-    if let Err(refused) = request::parse(&mut batch, &state.limits) {
-        if let Some(code) = errors::Code::of(&refused) {
-            count_error(state, code);
-        }
-        return response::request_error(req, refused);
+/// The response and the operation's metrics label.
+async fn run(
+    state: &AppState,
+    req: &HttpRequest,
+    incoming: Incoming,
+    over_get: bool,
+) -> (HttpResponse, String) {
+    let ready: Vec<Result<Request, Refused>> = incoming
+        .params
+        .into_iter()
+        .map(|p| p.ready(&state.documents, &state.limits, over_get))
+        .collect();
+    let operation = state
+        .metrics
+        .operation_label(match (&ready[..], incoming.batch) {
+            (_, true) => Some("batch"),
+            ([Ok(r)], false) => r.operation_name.as_deref(),
+            _ => None,
+        });
+    if !incoming.batch {
+        let single = ready.into_iter().next().expect("one request");
+        let res = match single {
+            Ok(r) => execute(state, req, vec![Ok(r)], false).await,
+            Err(Refused::Http(refusal)) => refuse(state, req, refusal),
+            Err(Refused::NotFound(e)) => {
+                count_error(state, Code::PersistedQueryNotFound);
+                response::not_found(req, e)
+            }
+            Err(Refused::Document(e)) => {
+                if let Some(code) = Code::of(&e) {
+                    count_error(state, code);
+                }
+                response::request_error(req, e)
+            }
+        };
+        return (res, operation);
     }
+    // In a batch, each request that cannot run answers in its own slot.
+    let slots = ready
+        .into_iter()
+        .map(|r| {
+            r.map_err(|refused| match refused {
+                Refused::Http(refusal) => coded(refusal.message, refusal.code),
+                Refused::NotFound(e) | Refused::Document(e) => e,
+            })
+        })
+        .collect();
+    (execute(state, req, slots, true).await, operation)
+}
+
+/// Executes the requests that are ready, within the time limit, and
+/// writes their responses.
+async fn execute(
+    state: &AppState,
+    req: &HttpRequest,
+    slots: Vec<Result<Request, ServerError>>,
+    batch: bool,
+) -> HttpResponse {
+    let request_id = RequestId::of(req);
     // The documents, to complete partial results should fields fail.
-    let sources: Vec<(String, Option<String>)> = batch
+    let sources: Vec<Option<(String, Option<String>)>> = slots
         .iter()
-        .map(|r| (r.query.clone(), r.operation_name.clone()))
+        .map(|s| {
+            s.as_ref()
+                .ok()
+                .map(|r| (r.query.clone(), r.operation_name.clone()))
+        })
         .collect();
     let auth = request::auth(req, &state.verifier).await;
-    let prepare = |r| graphql::prepare(r, &state.db, auth.clone());
-    let batch = match batch {
-        BatchRequest::Single(r) => BatchRequest::Single(prepare(r)),
-        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(prepare).collect()),
-    };
+    let runs = slots.into_iter().map(|slot| {
+        let auth = auth.clone();
+        async move {
+            match slot {
+                Ok(r) => {
+                    state
+                        .schema
+                        .execute(graphql::prepare(r, &state.db, auth))
+                        .await
+                }
+                Err(e) => Response::from_errors(vec![e]),
+            }
+        }
+    });
     let executed = tokio::time::timeout(
         state.limits.request_timeout,
-        state.schema.execute_batch(batch),
+        futures_util::future::join_all(runs),
     )
     .await;
-    let Ok(mut response) = executed else {
+    let Ok(mut responses) = executed else {
         tracing::error!(timeout = ?state.limits.request_timeout, "request timed out");
         return refuse(state, req, Refusal::timed_out());
     };
-    let responses: Vec<&mut async_graphql::Response> = match &mut response {
-        BatchResponse::Single(r) => vec![r],
-        BatchResponse::Batch(rs) => rs.iter_mut().collect(),
-    };
     let mut codes = Vec::new();
-    for (r, (query, operation)) in responses.into_iter().zip(&sources) {
+    for (r, source) in responses.iter_mut().zip(&sources) {
         codes.extend(errors::finish(r, &request_id));
-        if r.errors.iter().any(|e| !e.path.is_empty()) {
-            if let Ok(doc) = async_graphql::parser::parse_query(query) {
-                partial::complete(r, &doc, operation.as_deref(), &state.types);
+        if let Some((query, operation)) = source {
+            if r.errors.iter().any(|e| !e.path.is_empty()) {
+                if let Ok(doc) = async_graphql::parser::parse_query(query) {
+                    partial::complete(r, &doc, operation.as_deref(), &state.types);
+                }
             }
         }
     }
     for code in &codes {
         count_error(state, *code);
     }
+    let response = if batch {
+        BatchResponse::Batch(responses)
+    } else {
+        BatchResponse::Single(responses.pop().expect("one response"))
+    };
     response::executed(req, response, &codes)
 }

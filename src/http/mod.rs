@@ -6,6 +6,7 @@
 //! [`graphql`] handler -> [`request`] (body, limits, one parse, the bearer
 //! token) -> the schema -> [`response`] (status, media type).
 
+mod documents;
 mod graphiql;
 mod graphql;
 pub mod middleware;
@@ -22,6 +23,32 @@ use crate::graphql::{limits::ShapeLimits, partial::OutputTypes, AppSchema};
 use crate::metrics::Metrics;
 
 pub use middleware::RequestId;
+
+impl AppState {
+    /// `trusted_documents`: a file of the only documents that may run;
+    /// otherwise `persisted_queries` automatic persisted queries are kept.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        db: DatabaseConnection,
+        schema: AppSchema,
+        verifier: Arc<Verifier>,
+        metrics: Arc<Metrics>,
+        limits: HttpLimits,
+        trusted_documents: Option<&std::path::Path>,
+        persisted_queries: usize,
+    ) -> Result<Self, String> {
+        let types = OutputTypes::from_sdl(&schema.sdl());
+        Ok(Self {
+            db,
+            schema,
+            documents: documents::Documents::new(trusted_documents, persisted_queries)?,
+            types,
+            verifier,
+            metrics,
+            limits,
+        })
+    }
+}
 
 /// Limits the edge enforces before GraphQL executes a request.
 #[derive(Debug, Clone, Copy)]
@@ -41,8 +68,9 @@ pub struct HttpLimits {
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
+    documents: documents::Documents,
     /// The schema's field types, to complete partial results.
-    pub types: OutputTypes,
+    types: OutputTypes,
     pub verifier: Arc<Verifier>,
     pub metrics: Arc<Metrics>,
     pub limits: HttpLimits,
@@ -51,6 +79,7 @@ pub struct AppState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
+        .route("/graphiql/{name}", web::get().to(graphiql::asset))
         .route("/metrics", web::get().to(probes::metrics))
         .route("/healthz", web::get().to(probes::healthz))
         .route("/readyz", web::get().to(probes::readyz));

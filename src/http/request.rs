@@ -1,14 +1,20 @@
-//! Reading a GraphQL request off HTTP: the body (size limit, content type,
-//! JSON, batch size) or the GET query string, each document parsed once
-//! and checked (shape limits; no mutation over GET) before execution; and
-//! the bearer token.
+//! Reading GraphQL requests off HTTP: the POST body (size and time limits,
+//! content type, JSON, batch size) or the GET query string; then each
+//! request made ready: its document resolved (persisted documents), parsed
+//! once, checked (no mutation over GET, shape limits) and handed on parsed.
+//! And the bearer token.
 
 use actix_web::{http::header, web, HttpRequest};
-use async_graphql::{parser::types::OperationType, BatchRequest, Request, ServerError};
+use async_graphql::{parser::types::OperationType, Request, ServerError, Variables};
 use futures_util::StreamExt;
+use serde::Deserialize;
 use std::time::Duration;
 
-use super::{response::Refusal, HttpLimits};
+use super::{
+    documents::{Documents, Missing},
+    response::Refusal,
+    HttpLimits,
+};
 use crate::auth::{self, Verifier};
 use crate::graphql::{
     errors::{with_code, Code},
@@ -33,13 +39,39 @@ pub(crate) async fn auth(req: &HttpRequest, verifier: &Verifier) -> Auth {
     }
 }
 
-/// A `POST /graphql` body: JSON, within the size limit, a batch within its
-/// limit.
+/// One GraphQL request's parameters as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Params {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<serde_json::Value>,
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The GraphQL-over-HTTP spec's persisted document: `sha256:<hex>`.
+    document_id: Option<String>,
+}
+
+/// A body holds one request or a batch of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Body {
+    Single(Params),
+    Batch(Vec<Params>),
+}
+
+/// The requests of one HTTP request.
+pub(crate) struct Incoming {
+    pub(crate) params: Vec<Params>,
+    pub(crate) batch: bool,
+}
+
+/// A `POST /graphql` body: JSON, within the size and time limits, a batch
+/// within its limit.
 pub(crate) async fn from_body(
     req: &HttpRequest,
     payload: web::Payload,
     limits: &HttpLimits,
-) -> Result<BatchRequest, Refusal> {
+) -> Result<Incoming, Refusal> {
     let limit = limits.max_body_bytes;
     let declared = req
         .headers()
@@ -62,17 +94,26 @@ pub(crate) async fn from_body(
         return Err(Refusal::unsupported_media_type());
     }
     let body = read_body(payload, limit, limits.body_timeout).await?;
-    let batch: BatchRequest = serde_json::from_slice(&body)
+    let body: Body = serde_json::from_slice(&body)
         .map_err(|e| Refusal::bad_request(format!("The body is not a GraphQL request: {e}")))?;
-    if let BatchRequest::Batch(rs) = &batch {
-        let max = limits.max_batch;
-        if rs.len() > max || rs.is_empty() {
-            return Err(Refusal::bad_request(format!(
-                "A batch holds 1 to {max} operations"
-            )));
+    match body {
+        Body::Single(p) => Ok(Incoming {
+            params: vec![p],
+            batch: false,
+        }),
+        Body::Batch(ps) => {
+            let max = limits.max_batch;
+            if ps.len() > max || ps.is_empty() {
+                return Err(Refusal::bad_request(format!(
+                    "A batch holds 1 to {max} operations"
+                )));
+            }
+            Ok(Incoming {
+                params: ps,
+                batch: true,
+            })
         }
     }
-    Ok(batch)
 }
 
 /// Reads the body up to the size limit, within the time limit (a body
@@ -100,37 +141,116 @@ async fn read_body(
     Ok(body)
 }
 
-/// A `GET /graphql` query string.
-pub(crate) fn from_query_string(req: &HttpRequest) -> Result<Request, Refusal> {
-    async_graphql::http::parse_query_string(req.query_string())
-        .map_err(|e| Refusal::bad_request(format!("Not a GraphQL request: {e}")))
+/// A `GET /graphql` query string: `query`, `operationName`, and
+/// `variables` and `extensions` as JSON text.
+pub(crate) fn from_query_string(req: &HttpRequest) -> Result<Incoming, Refusal> {
+    let mut p = Params::default();
+    for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        let json = |what: &str| {
+            serde_json::from_str(&value)
+                .map_err(|e| Refusal::bad_request(format!("`{what}` is not JSON: {e}")))
+        };
+        match key.as_ref() {
+            "query" => p.query = Some(value.into_owned()),
+            "operationName" => p.operation_name = Some(value.into_owned()),
+            "variables" => p.variables = Some(json("variables")?),
+            "extensions" => {
+                p.extensions = match json("extensions")? {
+                    serde_json::Value::Object(map) => Some(map),
+                    serde_json::Value::Null => None,
+                    _ => return Err(Refusal::bad_request("`extensions` must be an object")),
+                }
+            }
+            "documentId" => p.document_id = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    Ok(Incoming {
+        params: vec![p],
+        batch: false,
+    })
 }
 
-/// Parses each request's document (kept for execution, so it is parsed
-/// once) and checks its shape. A persisted query sent by hash alone has no
-/// document yet and is left to the executor.
-pub(crate) fn parse(batch: &mut BatchRequest, limits: &HttpLimits) -> Result<(), ServerError> {
-    for request in batch.iter_mut() {
-        if request.query.is_empty() {
-            continue;
+/// Why a request was not made ready.
+pub(crate) enum Refused {
+    /// Malformed: the edge answers with this status.
+    Http(Refusal),
+    /// A persisted document the server does not have (always HTTP 200, so
+    /// Apollo clients send the document).
+    NotFound(ServerError),
+    /// Its document does not parse or is over a limit.
+    Document(ServerError),
+}
+
+impl Params {
+    fn hash(&self) -> Option<&str> {
+        let apq = self
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("persistedQuery"))
+            .and_then(|p| p.get("sha256Hash"))
+            .and_then(|h| h.as_str());
+        apq.or_else(|| self.document_id.as_deref()?.strip_prefix("sha256:"))
+    }
+
+    /// The request to execute: its document resolved and parsed once,
+    /// checked (over GET, not a mutation; its shape within the limits).
+    pub(crate) fn ready(
+        mut self,
+        documents: &Documents,
+        limits: &HttpLimits,
+        over_get: bool,
+    ) -> Result<Request, Refused> {
+        let hash = self.hash().map(str::to_owned);
+        let query = self.query.take().filter(|q| !q.is_empty());
+        let query = documents
+            .resolve(query, hash.as_deref())
+            .map_err(|m| match m {
+                Missing::NoDocument => Refused::Http(Refusal::bad_request(
+                    "The request has no `query` (or persisted document)",
+                )),
+                Missing::WrongHash => Refused::Http(Refusal::bad_request(
+                    "The document is not the one its persistedQuery hash names",
+                )),
+                Missing::NotFound => Refused::NotFound(with_code(
+                    ServerError::new("PersistedQueryNotFound", None),
+                    Code::PersistedQueryNotFound,
+                )),
+            })?;
+        let variables = match self.variables {
+            None | Some(serde_json::Value::Null) => Variables::default(),
+            Some(v @ serde_json::Value::Object(_)) => Variables::from_json(v),
+            Some(_) => {
+                return Err(Refused::Http(Refusal::bad_request(
+                    "`variables` must be an object",
+                )))
+            }
+        };
+        let mut request = Request::new(query).variables(variables);
+        request.operation_name = self.operation_name;
+        if let Some(ext) = self.extensions {
+            for (k, v) in ext {
+                if let Ok(v) = async_graphql::Value::from_json(v) {
+                    request.extensions.insert(k, v);
+                }
+            }
         }
+        let operation = request.operation_name.clone();
         let doc = request
             .parsed_query()
-            .map_err(|e| with_code(e, Code::GraphqlParseFailed))?;
-        limits.shape.check(doc)?;
+            .map_err(|e| Refused::Document(with_code(e, Code::GraphqlParseFailed)))?;
+        if over_get && is_mutation(doc, operation.as_deref()) {
+            return Err(Refused::Http(Refusal::mutation_over_get()));
+        }
+        limits.shape.check(doc).map_err(Refused::Document)?;
+        Ok(request)
     }
-    Ok(())
 }
 
-/// Whether the operation a request would run is a mutation (parsing its
-/// document, kept for [`parse`]; one that does not parse is left to it).
-pub(crate) fn is_mutation(request: &mut Request) -> bool {
-    let name = request.operation_name.clone();
-    let Ok(doc) = request.parsed_query() else {
-        return false;
-    };
+/// Whether the operation a document would run is a mutation.
+fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
     doc.operations
         .iter()
-        .filter(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name.as_deref())
+        .filter(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
         .any(|(_, op)| op.node.ty == OperationType::Mutation)
 }

@@ -95,7 +95,7 @@ async fn a_mutation_over_get_is_405() {
 }
 
 #[tokio::test]
-async fn graphiql_is_served_to_a_browser() {
+async fn graphiql_is_served_to_a_browser_with_its_own_assets_under_a_strict_csp() {
     let app = spawn_app().await;
     let res = app
         .client
@@ -105,12 +105,40 @@ async fn graphiql_is_served_to_a_browser() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res
-        .text()
-        .await
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
         .unwrap()
-        .to_lowercase()
-        .contains("graphiql"));
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
+    let page = res.text().await.unwrap();
+    assert!(!page.contains("<script>"), "no inline script");
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/graphiql/"))
+        .collect();
+    assert!(assets.len() >= 5, "{page}");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "nothing from elsewhere"
+    );
+    for asset in assets {
+        let res = app
+            .client
+            .get(format!("{}{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{asset}");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{asset}"
+        );
+        assert!(!res.bytes().await.unwrap().is_empty(), "{asset}");
+    }
 }
 
 #[tokio::test]

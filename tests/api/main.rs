@@ -17,6 +17,7 @@ mod invitations;
 mod mail;
 mod observability;
 mod oidc;
+mod over_http;
 mod paging;
 mod profiles;
 mod rate_limits;
