@@ -110,14 +110,24 @@ pub struct Settings {
     /// Maximum depth of a GraphQL query.
     #[arg(long, env = "GRAPHQL_MAX_DEPTH", global = true, default_value_t = 16)]
     pub graphql_max_depth: usize,
-    /// Maximum complexity (roughly, fields selected) of a GraphQL query.
+    /// The most a query may cost: each field 1 plus its selection, each
+    /// connection its page size (`first`/`last`, 20 when absent) times its
+    /// selection.
     #[arg(
         long,
         env = "GRAPHQL_MAX_COMPLEXITY",
         global = true,
-        default_value_t = 2000
+        default_value_t = 20_000
     )]
     pub graphql_max_complexity: usize,
+    /// Directives on one field, at most.
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_DIRECTIVES",
+        global = true,
+        default_value_t = 5
+    )]
+    pub graphql_max_directives: usize,
     /// Maximum number of aliases in a GraphQL document.
     #[arg(long, env = "GRAPHQL_MAX_ALIASES", global = true, default_value_t = 30)]
     pub graphql_max_aliases: usize,

@@ -170,6 +170,7 @@ impl Application {
             Limits {
                 max_depth: settings.graphql_max_depth,
                 max_complexity: settings.graphql_max_complexity,
+                max_directives: settings.graphql_max_directives,
                 introspection: settings.graphql_introspection,
                 resolver_spans: settings.graphql_resolver_spans,
             },

@@ -11,7 +11,7 @@ use super::{
     context::{caller, data, db, loader},
     loaders::{DeliveryLoader, ProfileLoader, WorkspaceLoader},
     member::Member,
-    page::{connection, connection_type, PageArgs},
+    page::{self, connection, connection_type, PageArgs},
     scalars::DateTime,
     workspace::Workspace,
 };
@@ -217,6 +217,7 @@ impl InvitationQuery {
     }
 
     /// Invitations the viewer has sent, newest first.
+    #[graphql(complexity = "page::cost(first, last, child_complexity)")]
     async fn sent_invitations(
         &self,
         ctx: &Context<'_>,
@@ -231,6 +232,7 @@ impl InvitationQuery {
     }
 
     /// Invitations addressed to the viewer's email, newest first.
+    #[graphql(complexity = "page::cost(first, last, child_complexity)")]
     async fn received_invitations(
         &self,
         ctx: &Context<'_>,

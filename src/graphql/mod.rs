@@ -48,7 +48,11 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_depth: usize,
+    /// The most a query may cost: each field 1 plus its selection, each
+    /// connection its page size times its selection (`page::cost`).
     pub max_complexity: usize,
+    /// Directives on one field, at most.
+    pub max_directives: usize,
     pub introspection: bool,
     /// A tracing span per resolver (async-graphql's tracing extension).
     pub resolver_spans: bool,
@@ -67,6 +71,7 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) 
         .data(services.rate_limits)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
+        .limit_directives(limits.max_directives)
         .limit_recursive_depth(64);
     if limits.resolver_spans {
         builder = builder.extension(Tracing);
@@ -74,7 +79,11 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) 
     if limits.introspection {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        // "Did you mean ...?" would tell what introspection does not.
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
     }
 }
 

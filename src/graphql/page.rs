@@ -110,6 +110,18 @@ fn decode_cursor(cursor: &str, listing: &str) -> Option<Key> {
     })
 }
 
+/// A connection's share of a query's cost: its page size (`first` or
+/// `last`, the default when absent) times the cost of its selection. Sizes
+/// out of range count as the largest page; the field refuses them anyway.
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.or(last).map_or(DEFAULT_PAGE_SIZE, |n| {
+        u64::try_from(n).unwrap_or(0).min(MAX_PAGE_SIZE)
+    });
+    usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(child_complexity)
+}
+
 /// A connection type made from a page of its nodes.
 pub trait Connection: Sized {
     type Node;
@@ -206,6 +218,19 @@ mod tests {
             at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(),
             id: Uuid::new_v4(),
         }
+    }
+
+    #[test]
+    fn a_connection_costs_its_page_size_times_its_selection() {
+        assert_eq!(cost(None, None, 3), 60);
+        assert_eq!(cost(Some(5), None, 3), 15);
+        assert_eq!(cost(None, Some(100), 2), 200);
+        assert_eq!(
+            cost(Some(i32::MAX), None, 2),
+            200,
+            "refused by the field, not here"
+        );
+        assert_eq!(cost(Some(-1), None, 2), 0);
     }
 
     #[test]

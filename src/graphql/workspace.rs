@@ -14,7 +14,7 @@ use super::{
     invitation::{invitation_connection, InvitationConnection, InvitationStatus},
     loaders::{ProfileLoader, RoleLoader},
     member::{Member, MemberConnection},
-    page::{connection, connection_type, PageArgs},
+    page::{self, connection, connection_type, PageArgs},
     scalars::DateTime,
 };
 use crate::domain::{
@@ -175,6 +175,7 @@ impl Workspace {
     }
 
     /// Members only (null and FORBIDDEN for others).
+    #[graphql(complexity = "page::cost(first, last, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -218,6 +219,7 @@ impl Workspace {
     /// Active invitations (PENDING and ACCEPTED unless `status` says otherwise).
     /// The owner sees all of them; any other member sees those it sent.
     /// Members only (null and FORBIDDEN for others).
+    #[graphql(complexity = "page::cost(first, last, child_complexity)")]
     async fn invitations(
         &self,
         ctx: &Context<'_>,
@@ -315,6 +317,7 @@ pub(crate) struct WorkspaceQuery;
 #[Object]
 impl WorkspaceQuery {
     /// Workspaces the viewer owns or is a member of.
+    #[graphql(complexity = "page::cost(first, last, child_complexity)")]
     async fn workspaces(
         &self,
         ctx: &Context<'_>,

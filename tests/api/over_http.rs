@@ -248,3 +248,76 @@ async fn with_trusted_documents_only_those_run_by_hash_or_exact_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_query_whose_lists_multiply_beyond_the_cost_limit_is_refused_before_it_runs() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@acme.test");
+    let ws = app.create_workspace(&ada, "Acme", &["acme.test"]).await;
+    for i in 0..20 {
+        app.invited(&ada, &ws, &format!("u{i}@acme.test")).await;
+    }
+    let nested = "query($ws: ID!) { workspace(id: $ws) { invitations { nodes { workspace {
+        invitations { nodes { workspace { invitations { nodes { workspace {
+        invitations { nodes { id } } } } } } } } } } } } }";
+    let before = app.statements();
+    let (status, _, body, _) = post_with_accept(
+        &app,
+        Some(&ada),
+        Some(GRAPHQL_RESPONSE),
+        json!({ "query": nested, "variables": { "ws": ws } }),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
+    assert!(body.get("data").is_none());
+    assert_eq!(app.statements(), before, "nothing ran");
+    // Two levels cost 20 x (1 + 1 + 20 x 2) = 840: within the limit.
+    let two = "query($ws: ID!) { workspace(id: $ws) { invitations { nodes { workspace {
+        invitations { nodes { id } } } } } } }";
+    app.ok(&ada, two, json!({ "ws": ws })).await;
+    // first: 100 costs five times the default page.
+    let wide = "query($ws: ID!) { workspace(id: $ws) { invitations(first: 100) { nodes { workspace {
+        invitations(first: 100) { nodes { workspace { invitations(first: 2) { nodes { id } } } } } } } } } }";
+    let body = app.gql(Some(&ada), wide, json!({ "ws": ws })).await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+}
+
+#[tokio::test]
+async fn directives_per_field_are_bounded() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@acme.test");
+    let many = (0..6)
+        .map(|_| "@include(if: true)")
+        .collect::<Vec<_>>()
+        .join(" ");
+    let body = app
+        .gql(Some(&ada), &format!("{{ me {many} {{ id }} }}"), json!({}))
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    app.ok(&ada, "{ me @include(if: true) { id } }", json!({}))
+        .await;
+}
+
+#[tokio::test]
+async fn with_introspection_off_no_field_names_are_suggested() {
+    let ada_on = spawn_app().await;
+    let body = ada_on
+        .gql(
+            Some(&ada_on.user("a@acme.test")),
+            "{ me { handel } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.to_string().contains("Did you mean"), "on: {body}");
+    let app = spawn_app_with(|s| s.graphql_introspection = false).await;
+    let body = app
+        .gql(
+            Some(&app.user("a@acme.test")),
+            "{ me { handel } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
+    assert!(!body.to_string().contains("Did you mean"), "off: {body}");
+}
