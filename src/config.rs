@@ -234,15 +234,18 @@ pub struct Settings {
     /// Attempts before an email is FAILED.
     #[arg(long, env = "MAIL_MAX_ATTEMPTS", global = true, default_value_t = 8)]
     pub mail_max_attempts: i32,
-    /// Emails claimed and sent per batch (over one SMTP connection).
-    #[arg(long, env = "MAIL_BATCH_SIZE", global = true, default_value_t = 20)]
+    /// Emails one connection claims at a time.
+    #[arg(long, env = "MAIL_BATCH_SIZE", global = true, default_value_t = 10)]
     pub mail_batch_size: u64,
+    /// SMTP connections sending at once.
+    #[arg(long, env = "MAIL_CONCURRENCY", global = true, default_value_t = 4)]
+    pub mail_concurrency: usize,
     /// How often the worker looks for due emails when not woken.
     #[arg(long, env = "MAIL_POLL_INTERVAL", global = true, default_value = "1s", value_parser = parse_duration)]
     pub mail_poll_interval: Duration,
-    /// How long a worker holds an email it is sending; after a crash the
-    /// email is picked up again once this has passed.
-    #[arg(long, env = "MAIL_LEASE", global = true, default_value = "5m", value_parser = parse_duration)]
+    /// How long a claim holds an email; renewed while it is being sent, so
+    /// after a crash the email is taken up again once this has passed.
+    #[arg(long, env = "MAIL_LEASE", global = true, default_value = "10s", value_parser = parse_duration)]
     pub mail_lease: Duration,
 }
 

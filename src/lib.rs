@@ -17,6 +17,7 @@ pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod health;
 pub mod http;
 pub mod mail;
 pub mod metrics;

@@ -22,6 +22,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    startup::use_ring_for_tls();
     let cli = Cli::parse();
     telemetry::init(cli.settings.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
@@ -69,7 +70,8 @@ async fn worker(settings: &Settings) -> Result<(), StartupError> {
     let db = startup::database(settings, &metrics).await?;
     let worker = startup::email_worker(settings, db, &metrics)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running = startup::run_worker(worker, Wakeup::default(), stopped);
+    let health = invitations::health::Health::default();
+    let running = startup::run_worker(worker, Wakeup::default(), stopped, health);
     let signal = async {
         shutdown_signal().await;
         let _ = stop.send(true);

@@ -14,9 +14,10 @@ use tokio::sync::watch;
 
 use crate::auth;
 use crate::config::Settings;
-use crate::delivery::{Wakeup, Worker, WorkerConfig};
+use crate::delivery::{Channel, Wakeup, Worker, WorkerConfig};
 use crate::domain::rate_limit::RateLimits;
 use crate::graphql::{self, limits::ShapeLimits, Limits, Services};
+use crate::health::Health;
 use crate::http::{self, middleware, AppState, HttpLimits};
 use crate::mail::{message::Sender, EmailChannel, Mailer, SmtpConfig};
 use crate::metrics::Metrics;
@@ -31,6 +32,7 @@ pub struct Application {
     metrics: Arc<Metrics>,
     worker: Option<EmailWorker>,
     wakeup: Wakeup,
+    health: Health,
     pub dev_mode: bool,
 }
 
@@ -54,6 +56,13 @@ impl From<std::io::Error> for StartupError {
     fn from(e: std::io::Error) -> Self {
         StartupError(e.to_string())
     }
+}
+
+/// TLS (SMTP, the OpenID key set) uses ring, whatever else the build has
+/// linked in: with two crypto providers in a build (test builds have
+/// aws-lc-rs too), rustls cannot choose and panics at the first handshake.
+pub fn use_ring_for_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Opens the pool, waiting at most `acquire_timeout` for a connection so
@@ -120,6 +129,7 @@ pub fn worker_config(settings: &Settings) -> WorkerConfig {
         max_attempts: settings.mail_max_attempts.max(1),
         lease: settings.mail_lease,
         poll_interval: settings.mail_poll_interval,
+        concurrency: settings.mail_concurrency.max(1),
     }
 }
 
@@ -134,15 +144,27 @@ pub fn email_worker(
 }
 
 /// Runs a worker until `stop`, on a task of its own so that a panic in it
-/// is reported rather than taking the caller down.
-pub async fn run_worker(worker: EmailWorker, wakeup: Wakeup, stop: watch::Receiver<bool>) {
-    if let Err(e) = tokio::spawn(worker.run(wakeup, stop)).await {
-        tracing::error!(error = %e, "delivery worker ended abnormally");
+/// is reported rather than taking the caller down; `health` knows whether
+/// it runs.
+pub async fn run_worker<C: Channel>(
+    worker: Worker<C>,
+    wakeup: Wakeup,
+    stop: watch::Receiver<bool>,
+    health: Health,
+) {
+    health.worker_started();
+    let ended = tokio::spawn(worker.run(wakeup, stop.clone())).await;
+    health.worker_ended();
+    match ended {
+        Err(e) => tracing::error!(error = %e, "delivery worker ended abnormally"),
+        Ok(()) if !*stop.borrow() => tracing::error!("delivery worker ended before the server"),
+        Ok(()) => {}
     }
 }
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        use_ring_for_tls();
         let (verifier, dev_mode) = auth::verifier_from(settings).map_err(StartupError)?;
         if dev_mode && !settings.bind_addr.ip().is_loopback() {
             return Err(StartupError(format!(
@@ -153,6 +175,7 @@ impl Application {
         let metrics = Arc::new(Metrics::new());
         let db = database(settings, &metrics).await?;
         let wakeup = Wakeup::default();
+        let health = Health::default();
         let worker = if settings.mail_worker {
             Some(email_worker(settings, db.clone(), &metrics)?)
         } else {
@@ -199,6 +222,7 @@ impl Application {
                 schema,
                 Arc::new(verifier),
                 metrics.clone(),
+                health.clone(),
                 limits,
                 settings.graphql_trusted_documents.as_deref(),
                 settings.graphql_persisted_queries,
@@ -229,6 +253,7 @@ impl Application {
             metrics,
             worker,
             wakeup,
+            health,
             dev_mode,
         })
     }
@@ -241,6 +266,12 @@ impl Application {
         &self.db
     }
 
+    /// What the app knows of its health (shared: it keeps watching after
+    /// `run`).
+    pub fn health(&self) -> Health {
+        self.health.clone()
+    }
+
     /// The app's metrics (shared: they keep counting after `run`).
     pub fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()
@@ -250,6 +281,7 @@ impl Application {
     /// the delivery in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
+        let watcher = tokio::spawn(self.health.clone().watch(self.db.clone()));
         let serve = async {
             let served = self.server.await;
             let _ = stop.send(true);
@@ -257,10 +289,11 @@ impl Application {
         };
         let deliver = async {
             if let Some(worker) = self.worker {
-                run_worker(worker, self.wakeup, stopped).await;
+                run_worker(worker, self.wakeup, stopped, self.health).await;
             }
         };
         let (served, ()) = tokio::join!(serve, deliver);
+        watcher.abort();
         served
     }
 }

@@ -5,15 +5,15 @@
 //! A worker claims due rows in one statement that sets a lease
 //! (`locked_until`) and counts the attempt; on PostgreSQL the rows are
 //! picked `FOR UPDATE SKIP LOCKED`, so workers of several processes never
-//! claim the same row. A crashed worker's rows come back when the lease
+//! claim the same row (SQLite has one writer at a time). A crashed worker's rows come back when the lease
 //! runs out. Every record is conditional on the lease the worker holds.
 //! A row ends `SENT`, `FAILED` (after the last attempt, or refused for
 //! good) or `CANCELLED` (no longer wanted).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::{Alias, Cond, Expr, ExprTrait, LockBehavior, LockType, Order, Query, SimpleExpr},
-    ConnectionTrait, Value,
+    sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query, SimpleExpr},
+    ConnectionTrait, DatabaseBackend, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -161,33 +161,62 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<Claimed>> {
-    let table = Alias::new(queue.table);
-    let due = Query::select()
-        .column(Alias::new("id"))
-        .from(table.clone())
-        .and_where(status_is(Status::Queued))
-        .and_where(col("next_attempt_at").lte(now))
-        .cond_where(unleased(now))
-        .order_by(Alias::new("next_attempt_at"), Order::Asc)
-        .order_by(Alias::new("id"), Order::Asc)
-        .limit(limit)
-        .lock_with_tables_behavior(LockType::Update, [table.clone()], LockBehavior::SkipLocked)
-        .to_owned();
-    let claim = Query::update()
-        .table(table)
-        .value(Alias::new("locked_until"), Value::from(lease_until))
-        .value(Alias::new("attempts"), col("attempts").add(1))
-        .value(Alias::new("last_attempt_at"), Value::from(now))
-        .and_where(col("id").in_subquery(due))
-        // Checked again on the row itself, after any wait for a lock.
-        .and_where(status_is(Status::Queued))
-        .cond_where(unleased(now))
-        .returning(
-            Query::returning()
-                .columns(["id", queue.subject, "attempts", "locked_until"].map(Alias::new)),
-        )
-        .to_owned();
-    let rows = db.query_all(&claim).await?;
+    let rows = match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            // The locked rows in a CTE: PostgreSQL may run a `LIMIT ... FOR
+            // UPDATE SKIP LOCKED` subquery of an UPDATE more than once,
+            // each time skipping the rows it just locked, and so claim more
+            // than `limit` rows. A CTE runs once.
+            let (t, subject) = (queue.table, queue.subject);
+            let sql = format!(
+                "WITH due AS (
+                   SELECT id FROM {t}
+                   WHERE status = 'QUEUED' AND next_attempt_at <= $1
+                     AND (locked_until IS NULL OR locked_until <= $1)
+                   ORDER BY next_attempt_at, id
+                   LIMIT $3
+                   FOR UPDATE SKIP LOCKED)
+                 UPDATE {t} SET locked_until = $2, attempts = {t}.attempts + 1, last_attempt_at = $1
+                 FROM due WHERE {t}.id = due.id
+                 RETURNING {t}.id, {t}.{subject}, {t}.attempts, {t}.locked_until"
+            );
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            db.query_all_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                sql,
+                [now.into(), lease_until.into(), limit.into()],
+            ))
+            .await?
+        }
+        // One writer at a time: a plain subquery picks the rows.
+        _ => {
+            let table = Alias::new(queue.table);
+            let due = Query::select()
+                .column(Alias::new("id"))
+                .from(table.clone())
+                .and_where(status_is(Status::Queued))
+                .and_where(col("next_attempt_at").lte(now))
+                .cond_where(unleased(now))
+                .order_by(Alias::new("next_attempt_at"), Order::Asc)
+                .order_by(Alias::new("id"), Order::Asc)
+                .limit(limit)
+                .to_owned();
+            let claim = Query::update()
+                .table(table)
+                .value(Alias::new("locked_until"), Value::from(lease_until))
+                .value(Alias::new("attempts"), col("attempts").add(1))
+                .value(Alias::new("last_attempt_at"), Value::from(now))
+                .and_where(col("id").in_subquery(due))
+                .and_where(status_is(Status::Queued))
+                .cond_where(unleased(now))
+                .returning(
+                    Query::returning()
+                        .columns(["id", queue.subject, "attempts", "locked_until"].map(Alias::new)),
+                )
+                .to_owned();
+            db.query_all(&claim).await?
+        }
+    };
     rows.iter()
         .map(|r| {
             Ok(Claimed {
@@ -198,6 +227,27 @@ pub async fn claim(
             })
         })
         .collect()
+}
+
+/// Extends the lease on these rows, all claimed together under `held`, to
+/// `until`; returns how many were still held.
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    queue: &Queue,
+    ids: &[Uuid],
+    held: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let update = Query::update()
+        .table(Alias::new(queue.table))
+        .value(Alias::new("locked_until"), Value::from(until))
+        .and_where(col("id").is_in(ids.iter().copied()))
+        .and_where(col("locked_until").eq(held))
+        .to_owned();
+    Ok(db.execute(&update).await?.rows_affected())
 }
 
 /// The row, while `claimed` still holds its lease.

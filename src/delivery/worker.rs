@@ -2,35 +2,43 @@
 //! claim due rows ([`Worker::claim`]), load and render them
 //! ([`Channel::load`], [`Channel::render`]), send each ([`Session::send`])
 //! and record its outcome as soon as the receiver answers
-//! ([`Worker::record`]). Tests call the step, or each part, directly. The
-//! loop in [`Worker::run`] only decides when to step again: at once while
-//! there is work, on a [`Wakeup`] from a mutation, or after the poll
-//! interval (which finds rows from other processes, retries that came due,
-//! and rows a crashed worker left behind).
+//! ([`Worker::record`]), renewing the lease of the rows still held while
+//! it sends (so a short lease is safe, and a crashed process's rows come
+//! back within seconds). Tests call the step, or each part, directly.
+//!
+//! [`Worker::run`] runs `concurrency` lanes, each stepping over a
+//! connection of its own, so one slow answer does not hold the queue. A
+//! lane steps again at once while there is work, on a [`Wakeup`] from a
+//! mutation, or after the poll interval (which finds rows from other
+//! processes, retries that came due, and rows a crashed worker left).
 
 use chrono::{DateTime, Utc};
 use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
 use sea_orm::DatabaseConnection;
 use std::{sync::Arc, time::Duration};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Mutex, Notify};
+use uuid::Uuid;
 
 use super::{
     backoff::{random_jitter, Jitter},
     channel::{Channel, Prepared, SendError, Session},
     outbox::{self, Claimed, Recorded},
 };
-use crate::clock::now;
+use crate::clock::{self, now};
 use crate::error::Result;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// Rows claimed (and sent over one connection) per step.
+    /// Rows one lane claims (and sends over its connection) per step.
     pub batch_size: u64,
     /// After this many attempts a row is `FAILED`.
     pub max_attempts: i32,
-    /// How long a claim holds a row; longer than any send can take.
+    /// How long a claim holds a row; renewed every third of it while the
+    /// rows are being sent.
     pub lease: Duration,
     pub poll_interval: Duration,
+    /// Lanes sending at once, each over its own connection.
+    pub concurrency: usize,
 }
 
 /// What one step did.
@@ -41,6 +49,16 @@ pub struct StepReport {
     pub retried: usize,
     pub failed: usize,
     pub cancelled: usize,
+}
+
+impl StepReport {
+    fn add(&mut self, other: StepReport) {
+        self.claimed += other.claimed;
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.cancelled += other.cancelled;
+    }
 }
 
 /// The counters a worker moves (registered by `metrics`).
@@ -59,6 +77,8 @@ pub struct Wakeup(Arc<Notify>);
 
 impl Wakeup {
     pub fn notify(&self) {
+        // Every idle lane, and a permit for the next one to wait.
+        self.0.notify_waiters();
         self.0.notify_one();
     }
 
@@ -81,6 +101,14 @@ pub enum Outcome {
     Sent,
     Refused(SendError),
     Unwanted,
+}
+
+/// The rows of one claim still waiting for their outcome, and the lease
+/// they share. Records and renewals take turns on it, so that neither acts
+/// on a lease the other just changed.
+struct Held {
+    lease: DateTime<Utc>,
+    pending: Vec<Uuid>,
 }
 
 impl<C: Channel> Worker<C> {
@@ -110,21 +138,24 @@ impl<C: Channel> Worker<C> {
         &self.channel
     }
 
+    fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.config.lease).unwrap_or_default()
+    }
+
     /// Claims due rows as of `now`, under a lease.
     pub async fn claim(&self, now: DateTime<Utc>) -> Result<Vec<Claimed>> {
-        let lease = chrono::Duration::from_std(self.config.lease).unwrap_or_default();
         outbox::claim(
             &self.db,
             self.channel.queue(),
             now,
-            now + lease,
+            now + self.lease(),
             self.config.batch_size,
         )
         .await
     }
 
     /// Records how an attempt ended: sent, retried after the backoff,
-    /// failed, or cancelled.
+    /// failed, or cancelled. `now` is the time of the attempt.
     pub async fn record(
         &self,
         row: &Claimed,
@@ -161,39 +192,113 @@ impl<C: Channel> Worker<C> {
         Ok(recorded)
     }
 
-    /// Claim, render, send, record: one batch, as of `now`.
+    /// Claim, render, send, record: one batch, as of `now`, over a
+    /// connection of its own.
     pub async fn step(&self, now: DateTime<Utc>) -> Result<StepReport> {
         let rows = self.claim(now).await?;
-        let mut report = StepReport {
-            claimed: rows.len(),
-            ..StepReport::default()
-        };
         if rows.is_empty() {
-            return Ok(report);
+            return Ok(StepReport::default());
         }
-        let loaded = self.channel.load(&self.db, &rows).await?;
         let mut session = self.channel.open();
-        for row in &rows {
-            let outcome = match self.channel.render(row, &loaded) {
-                Prepared::Send(message) => {
-                    let started = std::time::Instant::now();
-                    let sent = session.send(&message).await;
-                    if let Some(h) = &self.metrics.send_duration {
-                        h.observe(started.elapsed().as_secs_f64());
-                    }
-                    match sent {
-                        Ok(()) => Outcome::Sent,
-                        Err(e) => Outcome::Refused(e),
-                    }
-                }
-                Prepared::Cancel => Outcome::Unwanted,
-                Prepared::Fail(why) => Outcome::Refused(SendError::Permanent(why)),
-            };
-            let recorded = self.record(row, now, &outcome).await?;
-            self.count(row, &outcome, recorded, &mut report);
-        }
+        let report = self.deliver(rows, now, &mut session).await;
         session.close().await;
-        Ok(report)
+        report
+    }
+
+    /// Sends claimed rows over `session`, each recorded as soon as the
+    /// receiver answers, while the lease of those not yet recorded is
+    /// renewed.
+    pub async fn deliver(
+        &self,
+        rows: Vec<Claimed>,
+        now: DateTime<Utc>,
+        session: &mut C::Session,
+    ) -> Result<StepReport> {
+        let Some(first) = rows.first() else {
+            return Ok(StepReport::default());
+        };
+        let held = Mutex::new(Held {
+            lease: first.locked_until,
+            pending: rows.iter().map(|r| r.id).collect(),
+        });
+        let work = async {
+            let mut report = StepReport {
+                claimed: rows.len(),
+                ..StepReport::default()
+            };
+            let loaded = self.channel.load(&self.db, &rows).await?;
+            for row in &rows {
+                let outcome = self.attempt(row, &loaded, session).await;
+                // The time of the answer (never before the step's own).
+                let at = clock::now().max(now);
+                let mut held = held.lock().await;
+                let row = Claimed {
+                    locked_until: held.lease,
+                    ..row.clone()
+                };
+                let recorded = self.record(&row, at, &outcome).await?;
+                held.pending.retain(|id| *id != row.id);
+                drop(held);
+                self.count(&row, &outcome, recorded, &mut report);
+            }
+            Ok(report)
+        };
+        let heartbeat = async {
+            let every = (self.config.lease / 3).max(Duration::from_millis(10));
+            loop {
+                tokio::time::sleep(every).await;
+                self.renew(&held).await;
+            }
+        };
+        tokio::select! {
+            report = work => report,
+            _ = heartbeat => unreachable!("the heartbeat never ends"),
+        }
+    }
+
+    /// One attempt at one row.
+    async fn attempt(
+        &self,
+        row: &Claimed,
+        loaded: &C::Loaded,
+        session: &mut C::Session,
+    ) -> Outcome {
+        match self.channel.render(row, loaded) {
+            Prepared::Send(message) => {
+                let started = std::time::Instant::now();
+                let sent = session.send(&message).await;
+                if let Some(h) = &self.metrics.send_duration {
+                    h.observe(started.elapsed().as_secs_f64());
+                }
+                match sent {
+                    Ok(()) => Outcome::Sent,
+                    Err(e) => Outcome::Refused(e),
+                }
+            }
+            Prepared::Cancel => Outcome::Unwanted,
+            Prepared::Fail(why) => Outcome::Refused(SendError::Permanent(why)),
+        }
+    }
+
+    async fn renew(&self, held: &Mutex<Held>) {
+        let mut held = held.lock().await;
+        let until = (now() + self.lease()).max(held.lease);
+        if until == held.lease || held.pending.is_empty() {
+            return;
+        }
+        match outbox::renew(
+            &self.db,
+            self.channel.queue(),
+            &held.pending,
+            held.lease,
+            until,
+        )
+        .await
+        {
+            Ok(_) => held.lease = until,
+            // Records keep to the old lease, which may still hold.
+            Err(e) => tracing::warn!(error = ?e, "could not renew a delivery lease"),
+        }
     }
 
     fn count(&self, row: &Claimed, outcome: &Outcome, recorded: Recorded, report: &mut StepReport) {
@@ -237,38 +342,55 @@ impl<C: Channel> Worker<C> {
             if r.claimed == 0 {
                 return Ok(total);
             }
-            total.claimed += r.claimed;
-            total.sent += r.sent;
-            total.retried += r.retried;
-            total.failed += r.failed;
-            total.cancelled += r.cancelled;
+            total.add(r);
         }
     }
 
-    /// Runs until `shutdown` turns true, finishing the batch in flight.
-    pub async fn run(self, wakeup: Wakeup, mut shutdown: watch::Receiver<bool>) {
+    /// Runs the lanes until `shutdown` turns true, each finishing the
+    /// batch it has in flight.
+    pub async fn run(self, wakeup: Wakeup, shutdown: watch::Receiver<bool>) {
         let channel = self.channel.name();
-        tracing::info!(channel, to = %self.channel.describe(), "delivery worker started");
+        tracing::info!(channel, to = %self.channel.describe(), lanes = self.config.concurrency, "delivery worker started");
+        let lanes =
+            (0..self.config.concurrency.max(1)).map(|_| self.lane(&wakeup, shutdown.clone()));
+        futures_util::future::join_all(lanes).await;
+        tracing::info!(channel, "delivery worker stopped");
+    }
+
+    async fn lane(&self, wakeup: &Wakeup, mut shutdown: watch::Receiver<bool>) {
+        let mut session: Option<C::Session> = None;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let busy = match self.step(now()).await {
-                Ok(report) => report.claimed > 0,
+            let now = now();
+            let rows = match self.claim(now).await {
+                Ok(rows) => rows,
                 Err(e) => {
-                    tracing::error!(channel, error = ?e, "delivery worker step failed");
-                    false
+                    tracing::error!(channel = self.channel.name(), error = ?e, "delivery worker could not claim");
+                    Vec::new()
                 }
             };
-            if busy {
+            if rows.is_empty() {
+                // Idle: let the connection go, and wait.
+                if let Some(s) = session.take() {
+                    s.close().await;
+                }
+                tokio::select! {
+                    _ = wakeup.notified() => {}
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
                 continue;
             }
-            tokio::select! {
-                _ = wakeup.notified() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
-                _ = shutdown.changed() => {}
+            let s = session.get_or_insert_with(|| self.channel.open());
+            if let Err(e) = self.deliver(rows, now, s).await {
+                tracing::error!(channel = self.channel.name(), error = ?e, "delivery step failed");
+                tokio::time::sleep(self.config.poll_interval).await;
             }
         }
-        tracing::info!(channel, "delivery worker stopped");
+        if let Some(s) = session.take() {
+            s.close().await;
+        }
     }
 }

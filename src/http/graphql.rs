@@ -63,7 +63,16 @@ async fn handle(
     over_get: bool,
 ) -> HttpResponse {
     let started = Instant::now();
-    let (res, operation) = run(state, req, incoming, over_get).await;
+    let (res, operation) = if state.health.database_up() {
+        run(state, req, incoming, over_get).await
+    } else {
+        // Known to be away: fail now rather than wait for a connection.
+        tracing::warn!("refused: the database is unavailable");
+        (
+            refuse(state, req, Refusal::database_unavailable()),
+            "unavailable".to_owned(),
+        )
+    };
     state
         .metrics
         .http_requests
@@ -185,6 +194,9 @@ async fn execute(
     }
     for code in &codes {
         count_error(state, *code);
+    }
+    if codes.contains(&Code::InternalServerError) {
+        state.health.suspect();
     }
     let response = if batch {
         BatchResponse::Batch(responses)

@@ -20,6 +20,7 @@ use std::{sync::Arc, time::Duration};
 
 use crate::auth::Verifier;
 use crate::graphql::{limits::ShapeLimits, partial::OutputTypes, AppSchema};
+use crate::health::Health;
 use crate::metrics::Metrics;
 
 pub use middleware::RequestId;
@@ -33,6 +34,7 @@ impl AppState {
         schema: AppSchema,
         verifier: Arc<Verifier>,
         metrics: Arc<Metrics>,
+        health: Health,
         limits: HttpLimits,
         trusted_documents: Option<&std::path::Path>,
         persisted_queries: usize,
@@ -45,6 +47,7 @@ impl AppState {
             types,
             verifier,
             metrics,
+            health,
             limits,
         })
     }
@@ -73,6 +76,7 @@ pub struct AppState {
     types: OutputTypes,
     pub verifier: Arc<Verifier>,
     pub metrics: Arc<Metrics>,
+    pub health: Health,
     pub limits: HttpLimits,
 }
 

@@ -8,17 +8,21 @@ pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// 200 while the database answers.
+/// 200 while the database answers and the delivery worker (if this
+/// process runs one) is alive.
 pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "database is not answering");
-            HttpResponse::ServiceUnavailable()
-                .content_type("text/plain")
-                .body("database unavailable")
-        }
+    let unavailable = |why: &'static str| {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(why)
+    };
+    if !state.health.probe(&state.db).await {
+        return unavailable("database unavailable");
     }
+    if !state.health.ready() {
+        return unavailable("delivery worker not running");
+    }
+    HttpResponse::Ok().content_type("text/plain").body("ready")
 }
 
 pub(crate) async fn metrics(state: web::Data<AppState>) -> HttpResponse {

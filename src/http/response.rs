@@ -11,7 +11,7 @@ use actix_web::{
 };
 use async_graphql::{BatchResponse, Response, ServerError};
 
-use crate::graphql::errors::{coded, Code};
+use crate::graphql::errors::{coded, Code, INTERNAL_MESSAGE};
 
 /// The media types a GraphQL response can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +131,15 @@ impl Refusal {
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: Code::BadUserInput,
             message: "Mutations are only accepted over POST".into(),
+        }
+    }
+
+    pub(crate) fn database_unavailable() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: Code::InternalServerError,
+            // Generic, as every internal error's (the log says why).
+            message: INTERNAL_MESSAGE.into(),
         }
     }
 

@@ -1,13 +1,14 @@
 //! Where emails go: an SMTP server (mail-send), `.eml` files under
 //! `MAIL_DIR` (the embedded default), or memory (tests).
 
-use mail_send::{SmtpClient, SmtpClientBuilder};
+use mail_send::{smtp::message::Parameters, SmtpClient, SmtpClientBuilder};
 use std::{
     fmt,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::Duration,
 };
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use uuid::Uuid;
@@ -164,14 +165,9 @@ impl Session<Outgoing> for MailSession {
                     Some(c) => c,
                     None => connect(config).await?,
                 };
-                let message = mail_send::smtp::message::Message::new(
-                    m.from.as_str(),
-                    [m.to.as_str()],
-                    m.bytes.as_slice(),
-                );
                 let sent = match &mut conn {
-                    Client::Plain(c) => c.send(message).await,
-                    Client::Tls(c) => c.send(message).await,
+                    Client::Plain(c) => send_staged(c, m).await,
+                    Client::Tls(c) => send_staged(c, m).await,
                 };
                 match sent {
                     // Keep the connection for the next message.
@@ -181,7 +177,7 @@ impl Session<Outgoing> for MailSession {
                     }
                     // After a failure its state is unknown: the next message
                     // gets a fresh connection.
-                    Err(e) => Err(classify(e)),
+                    Err(e) => Err(e),
                 }
             }
             Lane::File(dir) => write_eml(dir, m).await,
@@ -223,11 +219,7 @@ async fn connect(config: &SmtpConfig) -> Result<Client, SendError> {
             .map(|c| Client::Plain(Box::new(c))),
         _ => builder.connect().await.map(|c| Client::Tls(Box::new(c))),
     };
-    // A refused connection says nothing about the recipient.
-    connected.map_err(|e| match classify(e) {
-        SendError::Permanent(m) => SendError::Transient(m),
-        t => t,
-    })
+    connected.map_err(|e| classify(Stage::Connect, e))
 }
 
 async fn write_eml(dir: &Path, m: &Outgoing) -> Result<(), SendError> {
@@ -242,15 +234,66 @@ async fn write_eml(dir: &Path, m: &Outgoing) -> Result<(), SendError> {
     Ok(())
 }
 
-fn classify(err: mail_send::Error) -> SendError {
+/// Where in the SMTP conversation a reply came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Connecting, TLS, EHLO, authentication.
+    Connect,
+    MailFrom,
+    RcptTo,
+    Data,
+}
+
+/// One message, a stage at a time, so that a refusal is judged by where it
+/// came: a 5xx to the recipient or to the message fails that email for
+/// good; a 5xx to the sender or at login is a fault of this server's setup,
+/// retried like a 4xx.
+async fn send_staged<T: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut SmtpClient<T>,
+    m: &Outgoing,
+) -> Result<(), SendError> {
+    let none = Parameters::default();
+    client
+        .mail_from(&m.from, &none)
+        .await
+        .map_err(|e| classify(Stage::MailFrom, e))?;
+    client
+        .rcpt_to(&m.to, &none)
+        .await
+        .map_err(|e| classify(Stage::RcptTo, e))?;
+    client
+        .data(&m.bytes)
+        .await
+        .map_err(|e| classify(Stage::Data, e))?;
+    Ok(())
+}
+
+fn classify(stage: Stage, err: mail_send::Error) -> SendError {
+    let for_this_message = matches!(stage, Stage::RcptTo | Stage::Data);
     match err {
-        mail_send::Error::UnexpectedReply(reply) if reply.code() >= 500 => {
+        mail_send::Error::UnexpectedReply(reply) if reply.code() >= 500 && for_this_message => {
             SendError::Permanent(format!("SMTP {} {}", reply.code(), reply.message()))
+        }
+        mail_send::Error::UnexpectedReply(reply) if reply.code() >= 500 => {
+            tracing::warn!(
+                code = reply.code(),
+                ?stage,
+                "the SMTP relay refused this server (check MAIL_FROM and the SMTP_URL credentials)"
+            );
+            SendError::Transient(format!(
+                "SMTP {} {} (refused at {stage:?}: check MAIL_FROM and SMTP_URL)",
+                reply.code(),
+                reply.message()
+            ))
         }
         mail_send::Error::UnexpectedReply(reply) => {
             SendError::Transient(format!("SMTP {} {}", reply.code(), reply.message()))
         }
         mail_send::Error::AuthenticationFailed(reply) => {
+            tracing::warn!(
+                code = reply.code(),
+                "SMTP authentication failed: check SMTP_URL"
+            );
             SendError::Transient(format!("SMTP authentication failed: {}", reply.code()))
         }
         other => SendError::Transient(format!("SMTP: {other}")),

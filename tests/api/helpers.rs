@@ -24,6 +24,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub metrics: std::sync::Arc<invitations::metrics::Metrics>,
+    /// The app's own health, as `/readyz` reports it.
+    pub health: invitations::health::Health,
     undelivered_expected: AtomicBool,
     _database: TestDatabase,
 }
@@ -41,15 +43,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(tweak: impl Fn(&mut Settings)) -> TestApp {
-    // Test builds carry two rustls crypto providers (the SMTP test server
-    // brings its own): name the one the app uses.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let database = TestDatabase::create().await;
     let settings = test_settings(&database.url, &tweak);
     let app = Application::build(&settings).await.expect("the app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let metrics = app.metrics();
+    let health = app.health();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
@@ -57,6 +57,7 @@ pub async fn spawn_app_with(tweak: impl Fn(&mut Settings)) -> TestApp {
         client: reqwest::Client::new(),
         db,
         metrics,
+        health,
         undelivered_expected: AtomicBool::new(false),
         _database: database,
     }
@@ -102,6 +103,7 @@ pub fn worker_config(max_attempts: i32) -> WorkerConfig {
         max_attempts,
         lease: Duration::from_secs(60),
         poll_interval: Duration::from_millis(50),
+        concurrency: 1,
     }
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use invitations::clock::now;
 use invitations::delivery::{
     outbox::{self, EMAILS},
-    Outcome, SendError,
+    Outcome, SendError, Worker, WorkerConfig,
 };
 use invitations::mail::{Captured, Mailer, SmtpConfig};
 use invitations::startup::EmailWorker;
@@ -388,4 +388,144 @@ async fn a_served_app_sends_a_new_invitation_at_once_without_waiting_for_a_poll(
     assert_eq!(status, "SENT");
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_5xx_to_mail_from_is_the_senders_fault_and_is_retried_like_a_4xx() {
+    let app = spawn_app().await;
+    let sink = SmtpSink::start();
+    sink.refuse_senders(Some(550));
+    let (ada, id) = invitation(&app).await;
+    let w = worker(&app, smtp(&sink.url()));
+    assert_eq!(w.step(now()).await.unwrap().retried, 1);
+    let d = delivery(&app, &ada, &id).await;
+    assert_eq!(
+        (d["status"].clone(), d["attempts"].clone()),
+        (json!("QUEUED"), json!(1))
+    );
+    assert!(
+        d["lastError"].as_str().unwrap().contains("MAIL_FROM"),
+        "{d}"
+    );
+    // The operator fixes the setup; the email goes out.
+    sink.refuse_senders(None);
+    assert_eq!(w.step(later(2)).await.unwrap().sent, 1);
+    assert_eq!(sink.received().len(), 1);
+}
+
+fn with_config(app: &TestApp, mailer: Mailer, change: impl Fn(&mut WorkerConfig)) -> EmailWorker {
+    let mut config = crate::helpers::worker_config(8);
+    change(&mut config);
+    Worker::new(
+        app.db.clone(),
+        crate::helpers::email_channel(mailer),
+        config,
+    )
+}
+
+async fn statuses(app: &TestApp) -> Vec<String> {
+    use sea_orm::EntityTrait;
+    let mut s: Vec<String> = entity::email_outbox::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{:?}", r.status))
+        .collect();
+    s.sort();
+    s
+}
+
+#[tokio::test]
+async fn each_email_is_recorded_as_soon_as_the_relay_answers_it() {
+    let app = spawn_app().await;
+    let sink = SmtpSink::start();
+    sink.answer_after(Duration::from_millis(400));
+    let ada = app.user("ada@acme.test");
+    let ws = app.create_workspace(&ada, "Acme", &["acme.test"]).await;
+    for who in ["carol", "dan", "erin"] {
+        app.invited(&ada, &ws, &format!("{who}@acme.test")).await;
+    }
+    let w = worker(&app, smtp(&sink.url()));
+    let step = tokio::spawn(async move { w.step(now()).await.unwrap() });
+    // While the batch is still going, the first email is already SENT.
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = statuses(&app).await;
+        if seen.iter().any(|s| s == "Sent") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen, ["Queued", "Queued", "Sent"], "recorded one at a time");
+    assert_eq!(step.await.unwrap().sent, 3);
+    assert_eq!(statuses(&app).await, ["Sent", "Sent", "Sent"]);
+}
+
+#[tokio::test]
+async fn emails_go_out_over_several_connections_at_once() {
+    let app = spawn_app_with(|s| s.invite_rate_per_inviter = 0).await;
+    let sink = SmtpSink::start();
+    sink.answer_after(Duration::from_millis(300));
+    let ada = app.user("ada@acme.test");
+    let ws = app.create_workspace(&ada, "Acme", &["acme.test"]).await;
+    for i in 0..8 {
+        app.invited(&ada, &ws, &format!("u{i}@acme.test")).await;
+    }
+    let w = with_config(&app, smtp(&sink.url()), |c| {
+        c.concurrency = 4;
+        c.batch_size = 2;
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(w.run(invitations::delivery::Wakeup::default(), stopped));
+    for _ in 0..200 {
+        if sink.distinct() == 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    assert_eq!(
+        (sink.distinct(), sink.received().len()),
+        (8, 8),
+        "each once"
+    );
+    assert!(sink.most_at_once() >= 2, "at once: {}", sink.most_at_once());
+}
+
+#[tokio::test]
+async fn a_lease_is_renewed_while_a_slow_email_is_sent_so_no_other_worker_takes_it() {
+    let app = spawn_app().await;
+    let sink = SmtpSink::start();
+    sink.answer_after(Duration::from_millis(2500));
+    let (ada, id) = invitation(&app).await;
+    let lease = |c: &mut WorkerConfig| c.lease = Duration::from_secs(1);
+    let first = with_config(&app, smtp(&sink.url()), lease);
+    let sending = tokio::spawn(async move { first.step(now()).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    // Past the first lease: a second worker would take the email if the
+    // lease had not been renewed.
+    let second = with_config(&app, smtp(&sink.url()), lease);
+    assert_eq!(second.step(now()).await.unwrap().claimed, 0);
+    assert_eq!(sending.await.unwrap().sent, 1);
+    assert_eq!(sink.received().len(), 1);
+    assert_eq!(delivery(&app, &ada, &id).await["status"], "SENT");
+}
+
+#[tokio::test]
+async fn a_claim_takes_at_most_its_batch() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@acme.test");
+    let ws = app.create_workspace(&ada, "Acme", &["acme.test"]).await;
+    for i in 0..5 {
+        app.invited(&ada, &ws, &format!("u{i}@acme.test")).await;
+    }
+    let w = with_config(&app, Mailer::Memory(Captured::default()), |c| {
+        c.batch_size = 2
+    });
+    assert_eq!(w.claim(now()).await.unwrap().len(), 2);
+    assert_eq!(w.claim(now()).await.unwrap().len(), 2);
+    assert_eq!(w.claim(now()).await.unwrap().len(), 1);
+    app.expect_undelivered();
 }

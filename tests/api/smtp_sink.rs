@@ -19,6 +19,13 @@ struct State {
     refuse_data: Option<(u32, u16)>,
     /// Refuse every recipient with this code.
     refuse_rcpt: Option<u16>,
+    /// Refuse every sender (`MAIL FROM`) with this code.
+    refuse_mail: Option<u16>,
+    /// Answer each message this long after its data (a slow relay).
+    delay: std::time::Duration,
+    /// Messages being answered right now, and the most there were at once.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -29,6 +36,9 @@ struct Sink {
 
 impl Handler for Sink {
     fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
+        if let Some(code) = self.state.lock().unwrap().refuse_mail {
+            return Response::custom(code, "Sender refused".to_owned());
+        }
         self.current = Received {
             from: from.to_owned(),
             ..Received::default()
@@ -50,7 +60,15 @@ impl Handler for Sink {
     }
 
     fn data_end(&mut self) -> Response {
+        let delay = {
+            let mut state = self.state.lock().unwrap();
+            state.in_flight += 1;
+            state.most_in_flight = state.most_in_flight.max(state.in_flight);
+            state.delay
+        };
+        std::thread::sleep(delay);
         let mut state = self.state.lock().unwrap();
+        state.in_flight -= 1;
         if let Some((n, code)) = state.refuse_data {
             state.refuse_data = (n > 1).then_some((n - 1, code));
             return Response::custom(code, "Try again later".to_owned());
@@ -80,7 +98,7 @@ impl SmtpSink {
         });
         server
             .with_name("sink.test")
-            .with_num_threads(4)
+            .with_num_threads(8)
             .with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
@@ -102,5 +120,35 @@ impl SmtpSink {
 
     pub fn refuse_recipients(&self, code: u16) {
         self.state.lock().unwrap().refuse_rcpt = Some(code);
+    }
+
+    pub fn refuse_senders(&self, code: Option<u16>) {
+        self.state.lock().unwrap().refuse_mail = code;
+    }
+
+    /// Answers each message only after this long.
+    pub fn answer_after(&self, delay: std::time::Duration) {
+        self.state.lock().unwrap().delay = delay;
+    }
+
+    /// The most messages it was answering at the same time.
+    pub fn most_at_once(&self) -> usize {
+        self.state.lock().unwrap().most_in_flight
+    }
+
+    /// Distinct messages received, by Message-ID.
+    pub fn distinct(&self) -> usize {
+        let mut ids: Vec<String> = self
+            .received()
+            .iter()
+            .filter_map(|m| {
+                String::from_utf8_lossy(&m.data)
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Message-ID: ").map(str::to_owned))
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.len()
     }
 }
