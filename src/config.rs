@@ -201,6 +201,13 @@ pub struct Settings {
     /// The rate limits' sliding window.
     #[arg(long, env = "INVITE_RATE_WINDOW", global = true, default_value = "1h", value_parser = parse_duration)]
     pub invite_rate_window: Duration,
+    /// The shortest expiry a workspace or an invitation may have (an ISO
+    /// 8601 duration; the longest is P90D).
+    #[arg(long, env = "INVITATION_EXPIRY_MIN", global = true, default_value = "PT1H", value_parser = parse_iso_duration)]
+    pub invitation_expiry_min: Duration,
+    /// Between two resends of one invitation.
+    #[arg(long, env = "INVITATION_RESEND_COOLDOWN", global = true, default_value = "60s", value_parser = parse_duration)]
+    pub invitation_resend_cooldown: Duration,
     /// HTTP worker threads; the number of CPUs when absent.
     #[arg(long, env = "HTTP_WORKERS", global = true)]
     pub http_workers: Option<usize>,
@@ -299,6 +306,13 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     n.checked_mul(unit_secs)
         .map(Duration::from_secs)
         .ok_or_else(|| format!("{raw:?} is too long"))
+}
+
+/// An ISO 8601 duration such as `PT1H` or `P1D`.
+pub fn parse_iso_duration(raw: &str) -> Result<Duration, String> {
+    crate::domain::values::Expiry::parse(raw, Duration::from_secs(1))
+        .map(|e| Duration::from_secs(e.secs().unsigned_abs()))
+        .map_err(|_| format!("not an ISO 8601 duration of at least a second: {raw:?}"))
 }
 
 impl Settings {

@@ -29,6 +29,14 @@ pub enum Reason {
     EmailNotVerified,
     InvitationRevoked,
     InvitationAccepted,
+    InvitationExpired,
+    InvitationDeclined,
+    InvalidExpiry,
+    InvalidRole,
+    RoleNotGrantable,
+    OwnerRoleFixed,
+    OwnerCannotLeave,
+    ResendLimit,
 }
 
 /// Deliberately not `Display`: async-graphql turns any `Display` type into

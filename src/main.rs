@@ -68,10 +68,15 @@ async fn serve(settings: &Settings) -> Result<(), StartupError> {
 async fn worker(settings: &Settings) -> Result<(), StartupError> {
     let metrics = Metrics::new();
     let db = startup::database(settings, &metrics).await?;
-    let worker = startup::email_worker(settings, db, &metrics)?;
+    let worker = startup::email_worker(settings, db.clone(), &metrics)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let health = invitations::health::Health::default();
-    let running = startup::run_worker(worker, Wakeup::default(), stopped, health);
+    let running = async {
+        tokio::join!(
+            startup::run_worker(worker, Wakeup::default(), stopped.clone(), health),
+            startup::run_sweeper(db, stopped),
+        )
+    };
     let signal = async {
         shutdown_signal().await;
         let _ = stop.send(true);

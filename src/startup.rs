@@ -16,7 +16,7 @@ use crate::auth;
 use crate::config::Settings;
 use crate::delivery::{Channel, Wakeup, Worker, WorkerConfig};
 use crate::domain::rate_limit::RateLimits;
-use crate::graphql::{self, limits::ShapeLimits, Limits, Services};
+use crate::graphql::{self, limits::ShapeLimits, Limits, Policy, Services};
 use crate::health::Health;
 use crate::http::{self, middleware, AppState, HttpLimits};
 use crate::mail::{message::Sender, EmailChannel, Mailer, SmtpConfig};
@@ -162,6 +162,22 @@ pub async fn run_worker<C: Channel>(
     }
 }
 
+/// Writes down expired invitations every few seconds, with their
+/// `EXPIRED` events; no read depends on it (an invitation is expired from
+/// its `expires_at` on), but the history and its subscribers hear of it.
+pub async fn run_sweeper(db: DatabaseConnection, mut stop: watch::Receiver<bool>) {
+    use crate::domain::invitations::expiry::{materialize, Scope};
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = stop.changed() => break,
+        }
+        if let Err(e) = materialize(&db, Scope::Due(500), crate::clock::now()).await {
+            tracing::warn!(error = ?e, "could not write down expired invitations");
+        }
+    }
+}
+
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         use_ring_for_tls();
@@ -199,10 +215,14 @@ impl Application {
             },
             Services {
                 wakeup: wakeup.clone(),
-                rate_limits: RateLimits {
-                    per_inviter: settings.invite_rate_per_inviter,
-                    per_workspace: settings.invite_rate_per_workspace,
-                    window: settings.invite_rate_window,
+                policy: Policy {
+                    rate_limits: RateLimits {
+                        per_inviter: settings.invite_rate_per_inviter,
+                        per_workspace: settings.invite_rate_per_workspace,
+                        window: settings.invite_rate_window,
+                    },
+                    expiry_min: settings.invitation_expiry_min,
+                    resend_cooldown: settings.invitation_resend_cooldown,
                 },
             },
         );
@@ -289,7 +309,10 @@ impl Application {
         };
         let deliver = async {
             if let Some(worker) = self.worker {
-                run_worker(worker, self.wakeup, stopped, self.health).await;
+                tokio::join!(
+                    run_worker(worker, self.wakeup, stopped.clone(), self.health),
+                    run_sweeper(self.db.clone(), stopped),
+                );
             }
         };
         let (served, ()) = tokio::join!(serve, deliver);

@@ -154,6 +154,7 @@ async fn seed(db: &DatabaseConnection) {
             image_url: Set(None),
             status: Set(workspace::WorkspaceStatus::Ready),
             owner_id: Set(profile_id(w * 10)),
+            invitation_expiry_secs: Set(7 * 86_400),
             created: Set(at(w)),
             last_modified: Set(at(w)),
         })
@@ -206,6 +207,11 @@ async fn seed(db: &DatabaseConnection) {
                 email: Set(format!("invitee{n}@bench.test")),
                 creator_id: Set(profile_id(creator)),
                 workspace_id: Set(workspace_id(w)),
+                role: Set(membership::Role::Member),
+                expiry_secs: Set(7 * 86_400),
+                expires_at: Set(None),
+                resends: Set(0),
+                last_resent_at: Set(None),
             }
         })
         .collect();
@@ -457,8 +463,9 @@ fn ceiling_call(db: DatabaseConnection) -> Call {
                     after: None,
                     before: None,
                 };
-                let query = inv::listing_query(&caller, inv::Listing::Sent, None)?;
-                let page = inv::page(&db, query, &req).await?;
+                let now = invitations::clock::now();
+                let query = inv::listing_query(&caller, inv::Listing::Sent, None, now)?;
+                let page = inv::page(&db, query, &req, now).await?;
                 let rows = || page.items.iter().map(|(_, i)| i);
                 let creators = ids::distinct(rows(), |i| ProfileId(i.creator_id));
                 let spaces = ids::distinct(rows(), |i| WorkspaceId(i.workspace_id));

@@ -1,12 +1,12 @@
 use sea_orm::entity::prelude::*;
 
-/// One invitation email waiting for, or past, delivery.
+/// One invitation email (one send of it) waiting for, or past, delivery.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "email_outbox")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    #[sea_orm(unique)]
+    /// Several after resends; the newest is the invitation's delivery.
     pub invitation_id: Uuid,
     pub status: DeliveryStatus,
     pub attempts: i32,

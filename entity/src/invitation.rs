@@ -12,6 +12,15 @@ pub struct Model {
     pub email: String,
     pub creator_id: Uuid,
     pub workspace_id: Uuid,
+    /// The role its recipient gets on accepting.
+    pub role: super::membership::Role,
+    /// How long it stays acceptable once its email is sent.
+    pub expiry_secs: i64,
+    /// Set when its email is first sent (after a resend, the next send).
+    pub expires_at: Option<DateTimeUtc>,
+    /// Times it was sent again.
+    pub resends: i32,
+    pub last_resent_at: Option<DateTimeUtc>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
@@ -23,6 +32,10 @@ pub enum InvitationStatus {
     Accepted,
     #[sea_orm(string_value = "REVOKED")]
     Revoked,
+    #[sea_orm(string_value = "EXPIRED")]
+    Expired,
+    #[sea_orm(string_value = "DECLINED")]
+    Declined,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

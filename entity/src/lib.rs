@@ -5,6 +5,7 @@
 
 pub mod email_outbox;
 pub mod invitation;
+pub mod invitation_event;
 pub mod membership;
 pub mod profile;
 pub mod rate_event;

@@ -16,11 +16,13 @@ pub struct Model {
     pub invitation_id: Option<Uuid>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum Role {
     #[sea_orm(string_value = "OWNER")]
     Owner,
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
     #[sea_orm(string_value = "MEMBER")]
     Member,
 }

@@ -17,6 +17,8 @@ pub struct Model {
     pub image_url: Option<String>,
     pub status: WorkspaceStatus,
     pub owner_id: Uuid,
+    /// How long its new invitations stay acceptable once sent.
+    pub invitation_expiry_secs: i64,
     pub created: DateTimeUtc,
     pub last_modified: DateTimeUtc,
 }

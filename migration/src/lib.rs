@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_invitations;
 mod m20261126_000003_rate_limits;
+mod m20261202_000004_lifecycle;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_invitations::Migration),
             Box::new(m20261126_000003_rate_limits::Migration),
+            Box::new(m20261202_000004_lifecycle::Migration),
         ]
     }
 }

@@ -2,10 +2,11 @@
 //! its rows live, how to turn claimed rows into messages, and how to send
 //! them.
 
-use sea_orm::DatabaseConnection;
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use std::{fmt, future::Future};
 
-use super::outbox::{Claimed, Queue};
+use super::outbox::{Claimed, Queue, Recorded};
 use crate::error::Result;
 
 /// Why a message was not delivered.
@@ -66,6 +67,20 @@ pub trait Channel: Send + Sync + 'static {
 
     /// A session for one batch (a connection opened lazily).
     fn open(&self) -> Self::Session;
+
+    /// What an outcome means beyond the outbox (a history event, say),
+    /// written in the transaction that records it.
+    fn recorded(
+        &self,
+        txn: &DatabaseTransaction,
+        row: &Claimed,
+        recorded: Recorded,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (txn, row, recorded, at, error);
+        async { Ok(()) }
+    }
 }
 
 /// Sends messages one at a time over one connection.

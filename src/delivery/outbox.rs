@@ -106,16 +106,17 @@ pub async fn enqueue(db: &impl ConnectionTrait, queue: &Queue, subject: Uuid) ->
     Ok(id)
 }
 
-/// Cancels the queued deliveries of these subjects. One a worker holds at
-/// this moment is left to finish: it ends `SENT`, or, if that attempt
-/// fails, the channel cancels it before the next.
+/// Cancels the queued deliveries of these subjects; returns the subjects
+/// whose delivery it cancelled. One a worker holds at this moment is left
+/// to finish: it ends `SENT`, or, if that attempt fails, the channel
+/// cancels it before the next.
 pub async fn cancel_unsent(
     db: &impl ConnectionTrait,
     queue: &Queue,
     subjects: &[Uuid],
-) -> Result<()> {
+) -> Result<Vec<Uuid>> {
     if subjects.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let update = Query::update()
         .table(Alias::new(queue.table))
@@ -123,9 +124,40 @@ pub async fn cancel_unsent(
         .and_where(col(queue.subject).is_in(subjects.iter().copied()))
         .and_where(status_is(Status::Queued))
         .cond_where(unleased(now()))
+        .returning(Query::returning().column(Alias::new(queue.subject)))
         .to_owned();
-    db.execute(&update).await?;
-    Ok(())
+    let rows = db.query_all(&update).await?;
+    let mut cancelled: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.try_get("", queue.subject))
+        .collect::<std::result::Result<_, _>>()?;
+    cancelled.sort_unstable();
+    cancelled.dedup();
+    Ok(cancelled)
+}
+
+/// Makes the newest delivery of `subject` due now if it is still queued;
+/// whether there was one.
+pub async fn hurry_queued(db: &impl ConnectionTrait, queue: &Queue, subject: Uuid) -> Result<bool> {
+    let newest = Query::select()
+        .column(Alias::new("id"))
+        .from(Alias::new(queue.table))
+        .and_where(col(queue.subject).eq(subject))
+        .order_by(Alias::new("created"), Order::Desc)
+        .order_by(Alias::new("id"), Order::Desc)
+        .limit(1)
+        .to_owned();
+    let Some(row) = db.query_one(&newest).await? else {
+        return Ok(false);
+    };
+    let id: Uuid = row.try_get("", "id")?;
+    let update = Query::update()
+        .table(Alias::new(queue.table))
+        .value(Alias::new("next_attempt_at"), Value::from(now()))
+        .and_where(col("id").eq(id))
+        .and_where(status_is(Status::Queued))
+        .to_owned();
+    Ok(db.execute(&update).await?.rows_affected() == 1)
 }
 
 /// Deletes the deliveries of subjects about to be deleted (an unsent one

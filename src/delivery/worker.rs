@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, Utc};
 use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{watch, Mutex, Notify};
 use uuid::Uuid;
@@ -177,8 +177,9 @@ impl<C: Channel> Worker<C> {
                 (after, Some(e.to_string()))
             }
         };
+        let txn = self.db.begin().await?;
         let held = outbox::record(
-            &self.db,
+            &txn,
             self.channel.queue(),
             row,
             now,
@@ -186,9 +187,14 @@ impl<C: Channel> Worker<C> {
             error.as_deref(),
         )
         .await?;
-        if !held {
+        if held {
+            self.channel
+                .recorded(&txn, row, recorded, now, error.as_deref())
+                .await?;
+        } else {
             tracing::warn!(delivery_id = %row.id, "lease lost before the outcome was recorded");
         }
+        txn.commit().await?;
         Ok(recorded)
     }
 

@@ -1,5 +1,5 @@
 //! Memberships: the one answer to "is this profile a member of this
-//! workspace, with what role", and the members listing.
+//! workspace, with what role", the rules of roles, and the members listing.
 
 use sea_orm::{
     sea_query::Order, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -14,7 +14,29 @@ use super::{
     ids::{ProfileId, WorkspaceId},
     paging::{Key, Keyset, Page, PageRequest},
 };
-use crate::error::Result;
+use crate::error::{Error, Reason, Result};
+
+/// The managers of a workspace are its owner and its admins: they manage
+/// its invitations and members (workspace settings stay the owner's).
+pub fn is_manager(role: Role) -> bool {
+    matches!(role, Role::Owner | Role::Admin)
+}
+
+/// Whether a member with role `by` may grant `role` through an invitation:
+/// `OWNER` never (there is one, its creator), `ADMIN` only by a manager.
+pub fn may_grant(by: Role, role: Role) -> Result<()> {
+    match role {
+        Role::Owner => Err(Error::bad_input(
+            Reason::InvalidRole,
+            "An invitation grants ADMIN or MEMBER, never OWNER",
+        )),
+        Role::Admin if !is_manager(by) => Err(Error::Forbidden {
+            reason: Some(Reason::RoleNotGrantable),
+            message: "Only the owner and admins may invite an admin".into(),
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// A profile's membership of a workspace, with the workspace.
 #[derive(Debug, Clone)]
@@ -81,18 +103,50 @@ fn of_workspace(workspace: WorkspaceId) -> sea_orm::Select<membership::Entity> {
     membership::Entity::find().filter(membership::Column::WorkspaceId.eq(workspace.0))
 }
 
-/// A page of a workspace's members, oldest first (so the owner first).
+/// A page of a workspace's members with their roles, oldest first (so the
+/// owner first).
 pub async fn page(
     db: &impl ConnectionTrait,
     workspace: WorkspaceId,
     req: &PageRequest,
-) -> Result<Page<ProfileId>> {
+) -> Result<Page<(ProfileId, Role)>> {
     Ok(BY_JOINED
         .fetch(db, of_workspace(workspace), req)
         .await?
-        .map(|m| ProfileId(m.profile_id)))
+        .map(|m| (ProfileId(m.profile_id), m.role)))
 }
 
 pub async fn count(db: &impl ConnectionTrait, workspace: WorkspaceId) -> Result<u64> {
     Ok(of_workspace(workspace).count(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managers_are_the_owner_and_admins() {
+        assert!(is_manager(Role::Owner) && is_manager(Role::Admin));
+        assert!(!is_manager(Role::Member));
+    }
+
+    #[test]
+    fn owner_is_never_granted_and_admin_only_by_a_manager() {
+        assert!(matches!(
+            may_grant(Role::Owner, Role::Owner),
+            Err(Error::BadUserInput {
+                reason: Reason::InvalidRole,
+                ..
+            })
+        ));
+        assert!(matches!(
+            may_grant(Role::Member, Role::Admin),
+            Err(Error::Forbidden {
+                reason: Some(Reason::RoleNotGrantable),
+                ..
+            })
+        ));
+        assert!(may_grant(Role::Admin, Role::Admin).is_ok());
+        assert!(may_grant(Role::Member, Role::Member).is_ok());
+    }
 }

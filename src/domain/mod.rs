@@ -9,6 +9,7 @@ pub mod members;
 pub mod paging;
 pub mod profiles;
 pub mod rate_limit;
+pub mod team;
 pub mod values;
 pub mod workspaces;
 

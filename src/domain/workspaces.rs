@@ -20,7 +20,7 @@ use super::{
     now,
     paging::{Key, Keyset, Page, PageRequest},
     profiles,
-    values::{alias, Alias, DomainName, Name, Setting},
+    values::{alias, Alias, DomainName, Expiry, Name, Setting},
 };
 use crate::error::{Error, Input, Reason, Result};
 
@@ -34,6 +34,8 @@ pub struct NewWorkspace {
     pub repository_url: Option<Setting>,
     pub pipelines_image: Option<Setting>,
     pub image_url: Option<Setting>,
+    /// For its new invitations; 7 days when absent.
+    pub invitation_expiry: Option<Expiry>,
 }
 
 /// `updateWorkspace` input: `None` leaves a field unchanged; for the
@@ -45,6 +47,7 @@ pub struct WorkspacePatch {
     pub repository_url: Option<Option<Setting>>,
     pub pipelines_image: Option<Option<Setting>>,
     pub image_url: Option<Option<Setting>>,
+    pub invitation_expiry: Option<Expiry>,
 }
 
 fn domain_list(domains: Vec<DomainName>) -> DomainList {
@@ -74,6 +77,7 @@ where
         image_url: Set(text(input.image_url)),
         status: Set(WorkspaceStatus::Ready),
         owner_id: Set(caller.id().0),
+        invitation_expiry_secs: Set(input.invitation_expiry.unwrap_or(Expiry::DEFAULT).secs()),
         created: Set(now),
         last_modified: Set(now),
     };
@@ -221,6 +225,9 @@ pub async fn update(
     if let Some(v) = patch.image_url {
         active.image_url = Set(text(v));
     }
+    if let Some(e) = patch.invitation_expiry {
+        active.invitation_expiry_secs = Set(e.secs());
+    }
     active.last_modified = Set(now());
     Ok(active.update(db).await?)
 }
@@ -264,7 +271,7 @@ fn of_member(profile: ProfileId) -> Select<workspace::Entity> {
 }
 
 /// The workspaces the caller belongs to, newest first, each with the
-/// caller's role (the owner is the only `OWNER`, so it follows from the row).
+/// caller's role.
 pub async fn page_of_caller(
     db: &impl ConnectionTrait,
     caller: &Caller,
@@ -272,12 +279,18 @@ pub async fn page_of_caller(
 ) -> Result<Page<Membership>> {
     let me = caller.id();
     let page = NEWEST_FIRST.fetch(db, of_member(me), req).await?;
+    let pairs: Vec<_> = page
+        .items
+        .iter()
+        .map(|(_, w)| (WorkspaceId(w.id), me))
+        .collect();
+    let roles: std::collections::HashMap<_, _> =
+        members::roles(db, &pairs).await?.into_iter().collect();
     Ok(page.map(|workspace| Membership {
-        role: if workspace.owner_id == me.0 {
-            Role::Owner
-        } else {
-            Role::Member
-        },
+        role: roles
+            .get(&(WorkspaceId(workspace.id), me))
+            .copied()
+            .unwrap_or(Role::Member),
         workspace,
     }))
 }

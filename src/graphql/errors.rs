@@ -97,6 +97,14 @@ fn reason_name(reason: Reason) -> &'static str {
         Reason::EmailNotVerified => "EMAIL_NOT_VERIFIED",
         Reason::InvitationRevoked => "INVITATION_REVOKED",
         Reason::InvitationAccepted => "INVITATION_ACCEPTED",
+        Reason::InvitationExpired => "INVITATION_EXPIRED",
+        Reason::InvitationDeclined => "INVITATION_DECLINED",
+        Reason::InvalidExpiry => "INVALID_EXPIRY",
+        Reason::InvalidRole => "INVALID_ROLE",
+        Reason::RoleNotGrantable => "ROLE_NOT_GRANTABLE",
+        Reason::OwnerRoleFixed => "OWNER_ROLE_FIXED",
+        Reason::OwnerCannotLeave => "OWNER_CANNOT_LEAVE",
+        Reason::ResendLimit => "RESEND_LIMIT",
     }
 }
 

@@ -9,19 +9,21 @@ use entity::{email_outbox, invitation as inv};
 
 use super::{
     context::{caller, data, db, loader},
-    loaders::{DeliveryLoader, ProfileLoader, WorkspaceLoader},
+    history::{self, InvitationEventConnection},
+    loaders::{DeliveryLoader, EventsLoader, ProfileLoader, RoleLoader, WorkspaceLoader},
     member::Member,
     page::{self, connection, connection_type, PageArgs},
-    scalars::DateTime,
-    workspace::Workspace,
+    scalars::{DateTime, Duration},
+    workspace::{Workspace, WorkspaceRole},
+    Policy,
 };
 use crate::delivery::Wakeup;
 use crate::domain::{
     ids::{self, InvitationId, ProfileId, WorkspaceId},
-    invitations::{self, access::Standing, Listing},
+    invitations::{self, access::Standing, Listing, NewInvitation},
+    now,
     paging::Page,
-    rate_limit::RateLimits,
-    values::EmailAddress,
+    values::{EmailAddress, Expiry},
 };
 use crate::error::{Error, Result};
 
@@ -34,6 +36,10 @@ pub enum InvitationStatus {
     Accepted,
     /// Withdrawn; it can no longer be accepted.
     Revoked,
+    /// Not accepted in time; a manager may resend it.
+    Expired,
+    /// Declined by its recipient.
+    Declined,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +61,7 @@ pub(crate) struct EmailDelivery {
     attempts: i32,
     last_attempt: Option<DateTime>,
     sent_at: Option<DateTime>,
-    /// Last SMTP or rendering error, for the creator and the owner to act on.
+    /// Last SMTP or rendering error, for the creator and the managers to act on.
     last_error: Option<String>,
 }
 
@@ -92,9 +98,16 @@ impl Invitation {
             .ok_or_else(|| Error::internal(format!("invitation {} has no workspace", self.0.id)))
     }
 
+    fn workspace_id(&self) -> WorkspaceId {
+        WorkspaceId(self.0.workspace_id)
+    }
+
     async fn standing(&self, ctx: &Context<'_>) -> Result<Standing> {
-        let owner = ProfileId(self.workspace_model(ctx).await?.owner_id);
-        Ok(Standing::of(&self.0, owner, caller(ctx).await?))
+        let caller = caller(ctx).await?;
+        let role = loader::<RoleLoader>(ctx)?
+            .load_one((self.workspace_id(), caller.id()))
+            .await?;
+        Ok(Standing::of(&self.0, role, caller))
     }
 }
 
@@ -124,7 +137,7 @@ impl Invitation {
 
     /// The member who sent the invitation.
     async fn creator(&self, ctx: &Context<'_>) -> Result<Member> {
-        Member::load(ctx, ProfileId(self.0.creator_id)).await
+        Member::load_in(ctx, ProfileId(self.0.creator_id), self.workspace_id()).await
     }
 
     /// The workspace the recipient is invited to.
@@ -134,7 +147,7 @@ impl Invitation {
         ))
     }
 
-    /// Delivery of the invitation email; visible to the creator and the workspace owner only, null for anyone else.
+    /// Delivery of the invitation email (the newest, after a resend); visible to the creator and the managers only, null for anyone else.
     async fn email_delivery(&self, ctx: &Context<'_>) -> Result<Option<EmailDelivery>> {
         if !self.standing(ctx).await?.may_manage() {
             return Ok(None);
@@ -143,6 +156,39 @@ impl Invitation {
             .load_one(self.invitation_id())
             .await?;
         Ok(row.map(Into::into))
+    }
+
+    /// The role the recipient gets on accepting.
+    async fn role(&self) -> WorkspaceRole {
+        self.0.role.into()
+    }
+
+    /// Null until the email is first sent; then sent + the expiry.
+    async fn expires_at(&self) -> Option<DateTime> {
+        self.0.expires_at.map(Into::into)
+    }
+
+    /// Oldest first; creator and managers only, null for anyone else.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Option<InvitationEventConnection>> {
+        if !self.standing(ctx).await?.may_manage() {
+            return Ok(None);
+        }
+        let events = loader::<EventsLoader>(ctx)?
+            .load_one(self.invitation_id())
+            .await?
+            .unwrap_or_default();
+        let listing = format!("events:{}", self.0.id);
+        let args = PageArgs::new(first, after, None, None);
+        let page = history::page(&events, self, &args, &listing)?;
+        let total = events.len() as u64;
+        Ok(Some(
+            connection(ctx, &listing, page, async { Ok(total) }).await?,
+        ))
     }
 }
 
@@ -159,9 +205,10 @@ pub(crate) async fn invitation_connection(
         status.map(|s| s.into_iter().map(Into::into).collect());
     let caller = caller(ctx).await?;
     let db = db(ctx)?;
-    let query = invitations::listing_query(caller, listing, statuses.as_deref())
+    let now = now();
+    let query = invitations::listing_query(caller, listing, statuses.as_deref(), now)
         .map_err(|e| e.at("status"))?;
-    let page = invitations::page(db, query.clone(), &req).await?;
+    let page = invitations::page(db, query.clone(), &req, now).await?;
     prefetch(ctx, &page).await?;
     connection(
         ctx,
@@ -207,7 +254,7 @@ pub(crate) struct InvitationQuery;
 
 #[Object]
 impl InvitationQuery {
-    /// NOT_FOUND unless the viewer created it, owns its workspace, or is its recipient.
+    /// NOT_FOUND unless the viewer created it, manages its workspace, or is its recipient.
     async fn invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Invitation>> {
         let caller = caller(ctx).await?;
         let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
@@ -258,14 +305,23 @@ impl InvitationMutation {
         ctx: &Context<'_>,
         workspace_id: ID,
         email: String,
+        role: Option<WorkspaceRole>,
+        expires_in: Option<Duration>,
     ) -> Result<Invitation> {
         let caller = caller(ctx).await?;
         let workspace = WorkspaceId::parse(&workspace_id).map_err(|e| e.at("workspaceId"))?;
-        let email = EmailAddress::parse(&email);
-        let limits = data::<RateLimits>(ctx)?;
-        let model = invitations::create(db(ctx)?, caller, workspace, email, limits)
+        let policy = data::<Policy>(ctx)?;
+        let new = NewInvitation {
+            email: EmailAddress::parse(&email).map_err(|e| e.at("email")),
+            role: role.map_or(entity::membership::Role::Member, Into::into),
+            expires_in: expires_in
+                .map(|d| Expiry::parse(&d.0, policy.expiry_min))
+                .transpose()
+                .map_err(|e| e.at("expiresIn")),
+        };
+        let model = invitations::create(db(ctx)?, caller, workspace, new, &policy.rate_limits)
             .await
-            // Its only input errors are about the address.
+            // Its other input errors are about the address.
             .map_err(|e| e.at("email"))?;
         // The email is committed to the outbox; let this process's worker
         // send it now rather than at its next poll.
@@ -273,7 +329,26 @@ impl InvitationMutation {
         Ok(Invitation::new(model))
     }
 
-    /// Recipient only. PENDING -> ACCEPTED, and the recipient becomes a MEMBER.
+    /// Creator or manager. PENDING or EXPIRED -> PENDING, the email sent again.
+    async fn resend_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Invitation> {
+        let caller = caller(ctx).await?;
+        let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
+        let policy = data::<Policy>(ctx)?;
+        let model = invitations::resend(db(ctx)?, caller, id, &policy.resend_limits()).await?;
+        data::<Wakeup>(ctx)?.notify();
+        Ok(Invitation::new(model))
+    }
+
+    /// Recipient only. PENDING or EXPIRED -> DECLINED.
+    async fn decline_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Invitation> {
+        let caller = caller(ctx).await?;
+        let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
+        Ok(Invitation::new(
+            invitations::decline(db(ctx)?, caller, id).await?,
+        ))
+    }
+
+    /// Recipient only. PENDING -> ACCEPTED, and the recipient becomes a member with the invitation's role.
     async fn accept_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Invitation> {
         let caller = caller(ctx).await?;
         let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
@@ -282,7 +357,7 @@ impl InvitationMutation {
         ))
     }
 
-    /// Creator or workspace owner. PENDING or ACCEPTED -> REVOKED; an accepted one also ends the membership it granted.
+    /// Creator or manager. PENDING, EXPIRED or ACCEPTED -> REVOKED; an accepted one also ends the membership it granted.
     async fn withdraw_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<Invitation> {
         let caller = caller(ctx).await?;
         let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;
@@ -291,7 +366,7 @@ impl InvitationMutation {
         ))
     }
 
-    /// Creator or workspace owner. Only PENDING or REVOKED ones. Returns the id.
+    /// Creator or manager. Any but an ACCEPTED one. Returns the id.
     async fn delete_invitation(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let caller = caller(ctx).await?;
         let id = InvitationId::parse(&id).map_err(|e| e.at("id"))?;

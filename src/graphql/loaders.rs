@@ -6,7 +6,7 @@ use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 
-use entity::{email_outbox, membership::Role, profile, workspace};
+use entity::{email_outbox, invitation_event, membership::Role, profile, workspace};
 
 use crate::domain::{
     ids::{InvitationId, ProfileId, WorkspaceId},
@@ -53,7 +53,7 @@ impl Loader<(WorkspaceId, ProfileId)> for RoleLoader {
     }
 }
 
-/// Email deliveries by invitation.
+/// The newest email delivery of each invitation.
 pub(crate) struct DeliveryLoader(pub(crate) DatabaseConnection);
 
 impl Loader<InvitationId> for DeliveryLoader {
@@ -64,10 +64,27 @@ impl Loader<InvitationId> for DeliveryLoader {
         &self,
         keys: &[InvitationId],
     ) -> Result<HashMap<InvitationId, Self::Value>, Error> {
-        let rows = invitations::email::deliveries(&self.0, keys).await?;
-        Ok(rows
-            .into_iter()
-            .map(|o| (InvitationId(o.invitation_id), o))
-            .collect())
+        invitations::email::deliveries(&self.0, keys).await
+    }
+}
+
+/// Each invitation's whole history, oldest first (it is short: one query
+/// for a page of invitations serves their `events` and `totalCount`).
+pub(crate) struct EventsLoader(pub(crate) DatabaseConnection);
+
+impl Loader<InvitationId> for EventsLoader {
+    type Value = Vec<invitation_event::Model>;
+    type Error = Error;
+
+    async fn load(
+        &self,
+        keys: &[InvitationId],
+    ) -> Result<HashMap<InvitationId, Self::Value>, Error> {
+        let mut by: HashMap<InvitationId, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for e in invitations::history::of_invitations(&self.0, keys).await? {
+            by.entry(InvitationId(e.invitation_id)).or_default().push(e);
+        }
+        Ok(by)
     }
 }

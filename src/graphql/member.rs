@@ -1,44 +1,82 @@
-//! `Member`: a profile as seen inside a workspace (no email, no phone).
+//! `Member`: a profile as seen inside a workspace (no email, no phone),
+//! with its role there.
 
 use async_graphql::{Context, Object, ID};
 use std::{collections::HashMap, sync::Arc};
 
-use entity::profile;
+use entity::{membership::Role, profile};
 
-use super::{context::loader, loaders::ProfileLoader, page::connection_type};
-use crate::domain::ids::ProfileId;
+use super::{
+    context::loader,
+    loaders::{ProfileLoader, RoleLoader},
+    page::connection_type,
+    workspace::WorkspaceRole,
+};
+use crate::domain::ids::{ProfileId, WorkspaceId};
 use crate::error::{Error, Result};
 
+/// The workspace a member is seen through, and its role there when known.
+#[derive(Clone, Copy, Debug)]
+enum Seen {
+    /// Its role is looked up (batched) when asked for.
+    In(WorkspaceId),
+    /// Its role as read with it.
+    As(Role),
+}
+
 #[derive(Clone)]
-pub(crate) struct Member(Arc<profile::Model>);
+pub(crate) struct Member {
+    profile: Arc<profile::Model>,
+    seen: Seen,
+}
 
 connection_type!(Member, MemberConnection, MemberEdge);
 
 impl Member {
-    fn new(model: profile::Model) -> Self {
-        Self(Arc::new(model))
+    fn new(model: profile::Model, seen: Seen) -> Self {
+        Self {
+            profile: Arc::new(model),
+            seen,
+        }
     }
 
-    /// Loads through the request's batch.
-    pub(crate) async fn load(ctx: &Context<'_>, id: ProfileId) -> Result<Member> {
+    /// Loads through the request's batch; its role is its role in
+    /// `workspace`, if still a member.
+    pub(crate) async fn load_in(
+        ctx: &Context<'_>,
+        id: ProfileId,
+        workspace: WorkspaceId,
+    ) -> Result<Member> {
+        Self::load_seen(ctx, id, Seen::In(workspace)).await
+    }
+
+    /// Loads a member whose role is known.
+    pub(crate) async fn load_as(ctx: &Context<'_>, id: ProfileId, role: Role) -> Result<Member> {
+        Self::load_seen(ctx, id, Seen::As(role)).await
+    }
+
+    async fn load_seen(ctx: &Context<'_>, id: ProfileId, seen: Seen) -> Result<Member> {
         loader::<ProfileLoader>(ctx)?
             .load_one(id)
             .await?
-            .map(Member::new)
+            .map(|p| Member::new(p, seen))
             .ok_or_else(|| Error::internal(format!("profile {id} is referenced but missing")))
     }
 
-    /// Loads several in one batch.
+    /// Loads several, with the roles they were read with, in one batch.
     pub(crate) async fn load_many(
         ctx: &Context<'_>,
-        ids: &[ProfileId],
+        members: &[(ProfileId, Role)],
     ) -> Result<HashMap<ProfileId, Member>> {
         let found = loader::<ProfileLoader>(ctx)?
-            .load_many(ids.iter().copied())
+            .load_many(members.iter().map(|(id, _)| *id))
             .await?;
-        Ok(found
-            .into_iter()
-            .map(|(id, p)| (id, Member::new(p)))
+        Ok(members
+            .iter()
+            .filter_map(|(id, role)| {
+                let p = found.get(id)?;
+                Some((*id, Member::new(p.clone(), Seen::As(*role))))
+            })
             .collect())
     }
 }
@@ -47,15 +85,28 @@ impl Member {
 impl Member {
     /// The profile id.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.profile.id.to_string())
     }
 
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.profile.name
     }
 
     /// Unique, '@'-prefixed.
     async fn handle(&self) -> &str {
-        &self.0.handle
+        &self.profile.handle
+    }
+
+    /// Role in the workspace it is seen through; null when no longer a member.
+    async fn role(&self, ctx: &Context<'_>) -> Result<Option<WorkspaceRole>> {
+        let role = match self.seen {
+            Seen::As(role) => Some(role),
+            Seen::In(ws) => {
+                loader::<RoleLoader>(ctx)?
+                    .load_one((ws, ProfileId(self.profile.id)))
+                    .await?
+            }
+        };
+        Ok(role.map(Into::into))
     }
 }

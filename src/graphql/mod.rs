@@ -4,6 +4,7 @@
 
 mod context;
 pub mod errors;
+mod history;
 mod invitation;
 pub mod limits;
 mod loaders;
@@ -22,7 +23,7 @@ use async_graphql::{
 use sea_orm::DatabaseConnection;
 
 use crate::delivery::Wakeup;
-use crate::domain::rate_limit::RateLimits;
+use crate::domain::{invitations::ResendLimits, rate_limit::RateLimits};
 
 pub use context::Auth;
 
@@ -58,17 +59,36 @@ pub struct Limits {
     pub resolver_spans: bool,
 }
 
+/// The rules the settings choose.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub rate_limits: RateLimits,
+    /// The shortest invitation expiry (`INVITATION_EXPIRY_MIN`).
+    pub expiry_min: std::time::Duration,
+    /// Between two resends of one invitation.
+    pub resend_cooldown: std::time::Duration,
+}
+
+impl Policy {
+    pub(crate) fn resend_limits(&self) -> ResendLimits {
+        ResendLimits {
+            cooldown: self.resend_cooldown,
+            rate: self.rate_limits,
+        }
+    }
+}
+
 /// What the schema needs besides the database.
 pub struct Services {
     pub wakeup: Wakeup,
-    pub rate_limits: RateLimits,
+    pub policy: Policy,
 }
 
 pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(services.wakeup)
-        .data(services.rate_limits)
+        .data(services.policy)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives)
@@ -111,4 +131,5 @@ pub fn prepare(
         .data(loader(loaders::WorkspaceLoader(db.clone())))
         .data(loader(loaders::RoleLoader(db.clone())))
         .data(loader(loaders::DeliveryLoader(db.clone())))
+        .data(loader(loaders::EventsLoader(db.clone())))
 }

@@ -10,19 +10,21 @@ use std::sync::Arc;
 use entity::{membership::Role, workspace as ws};
 
 use super::{
-    context::{caller, db, loader},
+    context::{caller, data, db, loader},
     invitation::{invitation_connection, InvitationConnection, InvitationStatus},
     loaders::{ProfileLoader, RoleLoader},
     member::{Member, MemberConnection},
     page::{self, connection, connection_type, PageArgs},
-    scalars::DateTime,
+    scalars::{DateTime, Duration},
+    Policy,
 };
 use crate::domain::{
     ids::{ProfileId, WorkspaceId},
     invitations::Listing,
     members::{self, Membership},
     paging::Page,
-    values::{Alias, DomainName, Name, Setting},
+    team,
+    values::{Alias, DomainName, Expiry, Name, Setting},
     workspaces::{self, NewWorkspace, WorkspacePatch},
 };
 use crate::error::{Error, Result};
@@ -40,8 +42,10 @@ pub enum WorkspaceStatus {
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "WorkspaceRole", remote = "Role")]
-pub enum WorkspaceRole {
+pub(crate) enum WorkspaceRole {
     Owner,
+    /// Manages invitations and members like the owner; workspace settings stay the owner's.
+    Admin,
     Member,
 }
 
@@ -166,7 +170,7 @@ impl Workspace {
     }
 
     async fn owner(&self, ctx: &Context<'_>) -> Result<Member> {
-        Member::load(ctx, ProfileId(self.model.owner_id)).await
+        Member::load_as(ctx, ProfileId(self.model.owner_id), Role::Owner).await
     }
 
     /// The viewer's role here; null when the viewer is not a member (an invitee, say).
@@ -190,13 +194,13 @@ impl Workspace {
         let req = PageArgs::new(first, after, last, before).parse(&listing)?;
         let db = db(ctx)?;
         let page = members::page(db, id, &req).await?;
-        let ids: Vec<ProfileId> = page.items.iter().map(|(_, p)| *p).collect();
-        let found = Member::load_many(ctx, &ids).await?;
+        let wanted: Vec<(ProfileId, Role)> = page.items.iter().map(|(_, m)| *m).collect();
+        let found = Member::load_many(ctx, &wanted).await?;
         let page = Page {
             items: page
                 .items
                 .into_iter()
-                .filter_map(|(k, p)| found.get(&p).map(|m| (k, m.clone())))
+                .filter_map(|(k, (p, _))| found.get(&p).map(|m| (k, m.clone())))
                 .collect(),
             has_previous: page.has_previous,
             has_next: page.has_next,
@@ -210,14 +214,22 @@ impl Workspace {
     async fn member(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Member>> {
         self.member_role(ctx).await?;
         let profile = ProfileId::parse(&id).map_err(|e| e.at("id"))?;
-        members::membership(db(ctx)?, self.workspace_id(), profile)
+        let m = members::membership(db(ctx)?, self.workspace_id(), profile)
             .await?
             .ok_or(Error::NotFound("member"))?;
-        Ok(Some(Member::load(ctx, profile).await?))
+        Ok(Some(Member::load_as(ctx, profile, m.role).await?))
+    }
+
+    /// Members only. How long a new invitation stays acceptable after its email is sent.
+    async fn invitation_expiry(&self, ctx: &Context<'_>) -> Result<Option<Duration>> {
+        self.member_role(ctx).await?;
+        Ok(Some(
+            Expiry::from_secs(self.model.invitation_expiry_secs).into(),
+        ))
     }
 
     /// Active invitations (PENDING and ACCEPTED unless `status` says otherwise).
-    /// The owner sees all of them; any other member sees those it sent.
+    /// The managers see all of them; any other member sees those it sent.
     /// Members only (null and FORBIDDEN for others).
     #[graphql(complexity = "page::cost(first, last, child_complexity)")]
     async fn invitations(
@@ -250,10 +262,12 @@ pub(crate) struct CreateWorkspaceInput {
     pub repository_url: Option<String>,
     pub pipelines_image: Option<String>,
     pub image_url: Option<String>,
+    /// From INVITATION_EXPIRY_MIN to P90D; default P7D.
+    pub invitation_expiry: Option<Duration>,
 }
 
 impl CreateWorkspaceInput {
-    fn parse(self) -> Result<NewWorkspace> {
+    fn parse(self, policy: &Policy) -> Result<NewWorkspace> {
         Ok(NewWorkspace {
             name: Name::parse(&self.name).map_err(|e| e.at("name"))?,
             alias: self
@@ -266,6 +280,7 @@ impl CreateWorkspaceInput {
             repository_url: setting(self.repository_url.as_deref(), "repositoryUrl")?,
             pipelines_image: setting(self.pipelines_image.as_deref(), "pipelinesImage")?,
             image_url: setting(self.image_url.as_deref(), "imageUrl")?,
+            invitation_expiry: expiry(self.invitation_expiry, policy)?,
         })
     }
 }
@@ -278,10 +293,11 @@ pub(crate) struct UpdateWorkspaceInput {
     pub repository_url: MaybeUndefined<String>,
     pub pipelines_image: MaybeUndefined<String>,
     pub image_url: MaybeUndefined<String>,
+    pub invitation_expiry: Option<Duration>,
 }
 
 impl UpdateWorkspaceInput {
-    fn parse(self) -> Result<WorkspacePatch> {
+    fn parse(self, policy: &Policy) -> Result<WorkspacePatch> {
         // `undefined` leaves a setting as it is; `null` clears it.
         let patch = |value: MaybeUndefined<String>, field| match value {
             MaybeUndefined::Undefined => Ok(None),
@@ -299,8 +315,15 @@ impl UpdateWorkspaceInput {
             repository_url: patch(self.repository_url, "repositoryUrl")?,
             pipelines_image: patch(self.pipelines_image, "pipelinesImage")?,
             image_url: patch(self.image_url, "imageUrl")?,
+            invitation_expiry: expiry(self.invitation_expiry, policy)?,
         })
     }
+}
+
+fn expiry(raw: Option<Duration>, policy: &Policy) -> Result<Option<Expiry>> {
+    raw.map(|d| Expiry::parse(&d.0, policy.expiry_min))
+        .transpose()
+        .map_err(|e| e.at("invitationExpiry"))
 }
 
 fn domains(raw: &[String]) -> Result<Vec<DomainName>> {
@@ -360,7 +383,8 @@ impl WorkspaceMutation {
         input: CreateWorkspaceInput,
     ) -> Result<Workspace> {
         let caller = caller(ctx).await?;
-        let model = workspaces::create(db(ctx)?, caller, input.parse()?).await?;
+        let input = input.parse(data::<Policy>(ctx)?)?;
+        let model = workspaces::create(db(ctx)?, caller, input).await?;
         Ok(Workspace::for_member(Membership {
             workspace: model,
             role: Role::Owner,
@@ -376,7 +400,8 @@ impl WorkspaceMutation {
     ) -> Result<Workspace> {
         let caller = caller(ctx).await?;
         let id = WorkspaceId::parse(&id).map_err(|e| e.at("id"))?;
-        let model = workspaces::update(db(ctx)?, caller, id, input.parse()).await?;
+        let input = input.parse(data::<Policy>(ctx)?);
+        let model = workspaces::update(db(ctx)?, caller, id, input).await?;
         Ok(Workspace::for_member(Membership {
             workspace: model,
             role: Role::Owner,
@@ -390,5 +415,37 @@ impl WorkspaceMutation {
         Ok(ID(workspaces::delete(db(ctx)?, caller, id)
             .await?
             .to_string()))
+    }
+
+    /// Owner only.
+    async fn update_member_role(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: ID,
+        profile_id: ID,
+        role: WorkspaceRole,
+    ) -> Result<Member> {
+        let caller = caller(ctx).await?;
+        let workspace = WorkspaceId::parse(&workspace_id).map_err(|e| e.at("workspaceId"))?;
+        let profile = ProfileId::parse(&profile_id).map_err(|e| e.at("profileId"))?;
+        let role = team::update_member_role(db(ctx)?, caller, workspace, profile, role.into())
+            .await
+            .map_err(|e| e.at("role"))?;
+        Member::load_as(ctx, profile, role).await
+    }
+
+    /// A manager, or the member itself (leaving). Returns the workspace.
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        workspace_id: ID,
+        profile_id: ID,
+    ) -> Result<Workspace> {
+        let caller = caller(ctx).await?;
+        let workspace = WorkspaceId::parse(&workspace_id).map_err(|e| e.at("workspaceId"))?;
+        let profile = ProfileId::parse(&profile_id).map_err(|e| e.at("profileId"))?;
+        let model = team::remove_member(db(ctx)?, caller, workspace, profile).await?;
+        // As the caller sees it now (having left: from outside).
+        Ok(Workspace::through_invitation(model))
     }
 }

@@ -1,7 +1,8 @@
 //! Email, the delivery engine's first channel: an outbox row of
 //! `email_outbox` becomes the invitation email of its invitation.
 
-use sea_orm::DatabaseConnection;
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -10,10 +11,13 @@ use super::{
     transport::{MailSession, Mailer, Outgoing},
 };
 use crate::delivery::{
-    outbox::{Claimed, Queue, EMAILS},
+    outbox::{Claimed, Queue, Recorded, EMAILS},
     Channel, Prepared,
 };
-use crate::domain::invitations::email::{email_facts, EmailFacts};
+use crate::domain::{
+    ids::InvitationId,
+    invitations::email::{self, email_facts, EmailFacts},
+};
 use crate::error::Result;
 use entity::invitation::InvitationStatus;
 
@@ -83,5 +87,16 @@ impl Channel for EmailChannel {
 
     fn open(&self) -> MailSession {
         self.mailer.open()
+    }
+
+    async fn recorded(
+        &self,
+        txn: &DatabaseTransaction,
+        row: &Claimed,
+        recorded: Recorded,
+        at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        email::attempted(txn, InvitationId(row.subject), recorded, at, error).await
     }
 }

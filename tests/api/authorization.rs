@@ -12,33 +12,51 @@ enum Viewer {
     Creator,
     Owner,
     Recipient,
+    Admin,
 }
 
-const VIEWERS: [Viewer; 6] = [
+const VIEWERS: [Viewer; 7] = [
     Viewer::Unauthenticated,
     Viewer::Stranger,
     Viewer::Member,
     Viewer::Creator,
     Viewer::Owner,
     Viewer::Recipient,
+    Viewer::Admin,
 ];
 
 /// A fresh world per cell: Ada owns the workspace; Bob, a member, created
-/// an invitation for Carol; Dan is another member; Eve is a stranger.
+/// an invitation for Carol; Dan is another member; Fay an admin; Eve is a
+/// stranger.
 struct World {
     ws: String,
     invitation: String,
-    users: [Option<User>; 6],
+    users: [Option<User>; 7],
 }
 
 async fn world(app: &TestApp, n: usize) -> World {
     let u = |name: &str| app.user(&format!("{name}{n}@acme.test"));
-    let (ada, bob, carol, dan, eve) = (u("ada"), u("bob"), u("carol"), u("dan"), u("eve"));
+    let (ada, bob, carol, dan, eve, fay) =
+        (u("ada"), u("bob"), u("carol"), u("dan"), u("eve"), u("fay"));
     let ws = app
         .create_workspace(&ada, &format!("Acme {n}"), &["acme.test"])
         .await;
     app.join(&ws, &ada, &bob).await;
     app.join(&ws, &ada, &dan).await;
+    let admin = app
+        .ok(
+            &ada,
+            "mutation($ws: ID!, $e: String!) { createInvitation(workspaceId: $ws, email: $e, role: ADMIN) { id } }",
+            json!({ "ws": ws, "e": fay.email }),
+        )
+        .await;
+    let fays = admin["createInvitation"]["id"].clone();
+    app.ok(
+        &fay,
+        "mutation($id: ID!) { acceptInvitation(id: $id) { id } }",
+        json!({ "id": fays }),
+    )
+    .await;
     let invitation = app.invited(&bob, &ws, &carol.email).await;
     World {
         ws,
@@ -50,6 +68,7 @@ async fn world(app: &TestApp, n: usize) -> World {
             Some(bob),
             Some(ada),
             Some(carol),
+            Some(fay),
         ],
     }
 }
@@ -67,53 +86,59 @@ struct Row {
     /// The path to the value the row is about (for OK and NULL).
     path: &'static [&'static str],
     /// In the order of `VIEWERS`.
-    expect: [&'static str; 6],
+    expect: [&'static str; 7],
 }
 
 fn rows() -> Vec<Row> {
     vec![
         Row { name: "me", query: "{ me { id } }", path: &["me", "id"],
-            expect: [UA, OK, OK, OK, OK, OK] },
+            expect: [UA, OK, OK, OK, OK, OK, OK] },
         Row { name: "workspaces", query: "{ workspaces { totalCount } }", path: &["workspaces", "totalCount"],
-            expect: [UA, OK, OK, OK, OK, OK] },
+            expect: [UA, OK, OK, OK, OK, OK, OK] },
         Row { name: "workspace", query: "query($ws: ID!) { workspace(id: $ws) { id } }", path: &["workspace", "id"],
-            expect: [UA, NF, OK, OK, OK, NF] },
+            expect: [UA, NF, OK, OK, OK, NF, OK] },
         Row { name: "workspace.members", query: "query($ws: ID!) { workspace(id: $ws) { members { totalCount } } }", path: &["workspace", "members", "totalCount"],
-            expect: [UA, NF, OK, OK, OK, NF] },
+            expect: [UA, NF, OK, OK, OK, NF, OK] },
         Row { name: "workspace.invitations", query: "query($ws: ID!) { workspace(id: $ws) { invitations { totalCount } } }", path: &["workspace", "invitations", "totalCount"],
-            expect: [UA, NF, OK, OK, OK, NF] },
+            expect: [UA, NF, OK, OK, OK, NF, OK] },
         Row { name: "invitation", query: "query($inv: ID!) { invitation(id: $inv) { id } }", path: &["invitation", "id"],
-            expect: [UA, NF, NF, OK, OK, OK] },
+            expect: [UA, NF, NF, OK, OK, OK, OK] },
         Row { name: "invitation.emailDelivery", query: "query($inv: ID!) { invitation(id: $inv) { emailDelivery { status } } }", path: &["invitation", "emailDelivery", "status"],
-            expect: [UA, NF, NF, OK, OK, NULL] },
+            expect: [UA, NF, NF, OK, OK, NULL, OK] },
         Row { name: "invitation.workspace.domains", query: "query($inv: ID!) { invitation(id: $inv) { workspace { domains } } }", path: &["invitation", "workspace", "domains"],
-            expect: [UA, NF, NF, OK, OK, FB] },
+            expect: [UA, NF, NF, OK, OK, FB, OK] },
         Row { name: "invitation.workspace.members", query: "query($inv: ID!) { invitation(id: $inv) { workspace { members { totalCount } } } }", path: &["invitation", "workspace", "members", "totalCount"],
-            expect: [UA, NF, NF, OK, OK, FB] },
+            expect: [UA, NF, NF, OK, OK, FB, OK] },
         Row { name: "invitation.workspace.invitations", query: "query($inv: ID!) { invitation(id: $inv) { workspace { invitations { totalCount } } } }", path: &["invitation", "workspace", "invitations", "totalCount"],
-            expect: [UA, NF, NF, OK, OK, FB] },
+            expect: [UA, NF, NF, OK, OK, FB, OK] },
         Row { name: "sentInvitations", query: "{ sentInvitations { totalCount } }", path: &["sentInvitations", "totalCount"],
-            expect: [UA, OK, OK, OK, OK, OK] },
+            expect: [UA, OK, OK, OK, OK, OK, OK] },
         Row { name: "receivedInvitations", query: "{ receivedInvitations { totalCount } }", path: &["receivedInvitations", "totalCount"],
-            expect: [UA, OK, OK, OK, OK, OK] },
+            expect: [UA, OK, OK, OK, OK, OK, OK] },
         Row { name: "createWorkspace", query: "mutation { createWorkspace(input: { name: \"Mine\" }) { id } }", path: &["createWorkspace", "id"],
-            expect: [UA, OK, OK, OK, OK, OK] },
+            expect: [UA, OK, OK, OK, OK, OK, OK] },
         Row { name: "updateWorkspace", query: "mutation($ws: ID!) { updateWorkspace(id: $ws, input: { name: \"Renamed\" }) { id } }", path: &["updateWorkspace", "id"],
-            expect: [UA, NF, FB, FB, OK, NF] },
+            expect: [UA, NF, FB, FB, OK, NF, FB] },
         Row { name: "deleteWorkspace", query: "mutation($ws: ID!) { deleteWorkspace(id: $ws) }", path: &["deleteWorkspace"],
-            expect: [UA, NF, FB, FB, OK, NF] },
+            expect: [UA, NF, FB, FB, OK, NF, FB] },
         Row { name: "setDefaultWorkspace", query: "mutation($ws: ID!) { setDefaultWorkspace(id: $ws) { id } }", path: &["setDefaultWorkspace", "id"],
-            expect: [UA, NF, OK, OK, OK, NF] },
+            expect: [UA, NF, OK, OK, OK, NF, OK] },
         Row { name: "updateProfile", query: "mutation { updateProfile(input: { name: \"New\" }) { id } }", path: &["updateProfile", "id"],
-            expect: [UA, OK, OK, OK, OK, OK] },
+            expect: [UA, OK, OK, OK, OK, OK, OK] },
         Row { name: "createInvitation", query: "mutation($ws: ID!) { createInvitation(workspaceId: $ws, email: \"zoe@acme.test\") { id } }", path: &["createInvitation", "id"],
-            expect: [UA, NF, OK, OK, OK, NF] },
+            expect: [UA, NF, OK, OK, OK, NF, OK] },
         Row { name: "acceptInvitation", query: "mutation($inv: ID!) { acceptInvitation(id: $inv) { id } }", path: &["acceptInvitation", "id"],
-            expect: [UA, NF, NF, FB, FB, OK] },
+            expect: [UA, NF, NF, FB, FB, OK, FB] },
         Row { name: "withdrawInvitation", query: "mutation($inv: ID!) { withdrawInvitation(id: $inv) { id } }", path: &["withdrawInvitation", "id"],
-            expect: [UA, NF, NF, OK, OK, FB] },
+            expect: [UA, NF, NF, OK, OK, FB, OK] },
+        Row { name: "resendInvitation", query: "mutation($inv: ID!) { resendInvitation(id: $inv) { id } }", path: &["resendInvitation", "id"],
+            expect: [UA, NF, NF, OK, OK, FB, OK] },
+        Row { name: "declineInvitation", query: "mutation($inv: ID!) { declineInvitation(id: $inv) { id } }", path: &["declineInvitation", "id"],
+            expect: [UA, NF, NF, FB, FB, OK, FB] },
+        Row { name: "invitation.events", query: "query($inv: ID!) { invitation(id: $inv) { events { totalCount } } }", path: &["invitation", "events", "totalCount"],
+            expect: [UA, NF, NF, OK, OK, NULL, OK] },
         Row { name: "deleteInvitation", query: "mutation($inv: ID!) { deleteInvitation(id: $inv) }", path: &["deleteInvitation"],
-            expect: [UA, NF, NF, OK, OK, FB] },
+            expect: [UA, NF, NF, OK, OK, FB, OK] },
     ]
 }
 

@@ -68,6 +68,10 @@ pub async fn spawn_app_with(tweak: impl Fn(&mut Settings)) -> TestApp {
 fn test_settings(url: &str, tweak: &impl Fn(&mut Settings)) -> Settings {
     let mut settings = Settings::for_database(url);
     settings.bind_addr = "127.0.0.1:0".parse().unwrap();
+    // As the SPEC's black-box tests run it: short expiries and cooldowns.
+    settings.invitation_expiry_min = Duration::from_secs(1);
+    settings.invitation_resend_cooldown = Duration::from_secs(1);
+    settings.auth_clock_skew = Duration::ZERO;
     settings.auth_jwt_secret = Some(Secret::new(SECRET));
     settings.http_workers = Some(2);
     // Mail tests drive the worker step by step; most tests need no worker.
@@ -237,8 +241,8 @@ pub fn reason(body: &Value) -> &str {
 }
 
 /// A database only this test uses, removed when the test ends.
-struct TestDatabase {
-    url: String,
+pub struct TestDatabase {
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -248,7 +252,8 @@ enum Cleanup {
 }
 
 impl TestDatabase {
-    async fn create() -> Self {
+    /// An empty database (no migrations applied).
+    pub async fn create() -> Self {
         let unique = uuid::Uuid::new_v4().simple().to_string();
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {

@@ -1,26 +1,26 @@
 //! Who may do what with one invitation: every permission derives from how
 //! the caller stands to it.
 
-use entity::invitation;
+use entity::{invitation, membership::Role};
 
-use crate::domain::{caller::Caller, ids::ProfileId};
+use crate::domain::{caller::Caller, members::is_manager};
 use crate::error::{Error, Result};
 
 /// How a caller stands to one invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Standing {
     pub creator: bool,
-    /// Manages the invitation's workspace (its owner).
+    /// Manages the invitation's workspace (its owner or an admin).
     pub manager: bool,
     pub recipient: bool,
 }
 
 impl Standing {
-    /// `workspace_owner` is the owner of the invitation's workspace.
-    pub fn of(inv: &invitation::Model, workspace_owner: ProfileId, caller: &Caller) -> Self {
+    /// `role` is the caller's role in the invitation's workspace, if any.
+    pub fn of(inv: &invitation::Model, role: Option<Role>, caller: &Caller) -> Self {
         Self {
             creator: inv.creator_id == caller.id().0,
-            manager: workspace_owner == caller.id(),
+            manager: role.is_some_and(is_manager),
             recipient: inv.email == caller.email(),
         }
     }
@@ -41,7 +41,7 @@ impl Standing {
         match self {
             s if s.may_manage() => Ok(()),
             s if s.recipient => Err(Error::forbidden(
-                "Only the sender or the workspace owner may do this",
+                "Only the sender or a manager of the workspace may do this",
             )),
             _ => Err(Error::NotFound("invitation")),
         }
@@ -53,7 +53,7 @@ impl Standing {
         match self {
             s if s.recipient => Ok(()),
             s if s.may_manage() => Err(Error::forbidden(
-                "Only the recipient may accept an invitation",
+                "Only the recipient may answer an invitation",
             )),
             _ => Err(Error::NotFound("invitation")),
         }
@@ -72,7 +72,7 @@ impl Standing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::now;
+    use crate::domain::{ids::ProfileId, now};
     use entity::{invitation::InvitationStatus, profile};
     use uuid::Uuid;
 
@@ -85,6 +85,11 @@ mod tests {
             email: email.into(),
             creator_id: creator.0,
             workspace_id: Uuid::new_v4(),
+            role: Role::Member,
+            expiry_secs: 7 * 86_400,
+            expires_at: None,
+            resends: 0,
+            last_resent_at: None,
         }
     }
 
@@ -109,11 +114,16 @@ mod tests {
         (ProfileId::new(), ProfileId::new(), ProfileId::new())
     }
 
+    /// The owner's role for the owner, none for anyone else.
+    fn role(owner: ProfileId, id: ProfileId) -> Option<Role> {
+        (owner == id).then_some(Role::Owner)
+    }
+
     #[test]
     fn creator_owner_and_recipient_may_view_anyone_else_not() {
         let (creator, owner, other) = people();
         let i = inv(creator, "r@x.com");
-        let s = |id, email| Standing::of(&i, owner, &caller(id, email));
+        let s = |id, email| Standing::of(&i, role(owner, id), &caller(id, email));
         assert!(s(creator, "c@x.com").may_view());
         assert!(s(owner, "o@x.com").may_view());
         assert!(s(other, "r@x.com").may_view());
@@ -124,7 +134,7 @@ mod tests {
     fn withdraw_and_delete_refuse_the_recipient_with_forbidden_and_others_with_not_found() {
         let (creator, owner, other) = people();
         let i = inv(creator, "r@x.com");
-        let s = |id, email| Standing::of(&i, owner, &caller(id, email)).require_manager();
+        let s = |id, email| Standing::of(&i, role(owner, id), &caller(id, email)).require_manager();
         assert!(s(creator, "c@x.com").is_ok());
         assert!(s(owner, "o@x.com").is_ok());
         assert!(matches!(s(other, "r@x.com"), Err(Error::Forbidden { .. })));
@@ -132,10 +142,19 @@ mod tests {
     }
 
     #[test]
+    fn an_admin_manages_like_the_owner_and_a_plain_member_does_not() {
+        let (creator, admin, member) = people();
+        let i = inv(creator, "r@x.com");
+        assert!(Standing::of(&i, Some(Role::Admin), &caller(admin, "a@x.com")).may_manage());
+        assert!(!Standing::of(&i, Some(Role::Member), &caller(member, "m@x.com")).may_view());
+    }
+
+    #[test]
     fn accept_refuses_creator_and_owner_with_forbidden_and_others_with_not_found() {
         let (creator, owner, other) = people();
         let i = inv(creator, "r@x.com");
-        let s = |id, email| Standing::of(&i, owner, &caller(id, email)).require_recipient();
+        let s =
+            |id, email| Standing::of(&i, role(owner, id), &caller(id, email)).require_recipient();
         assert!(s(other, "r@x.com").is_ok());
         assert!(matches!(
             s(creator, "c@x.com"),

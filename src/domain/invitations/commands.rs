@@ -1,50 +1,74 @@
-//! The four invitation mutations of the SPEC's table, each with its
-//! permission rule. Each writes its rows, and the email's outbox row, in one
-//! transaction.
+//! The invitation mutations, each with its permission rule. Each writes its
+//! rows, its history events and any email's outbox row in one transaction,
+//! and moves an invitation only from the state it read (a concurrent change
+//! makes the loser read again and answer from the new state).
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect, Set, SqlErr, TransactionSession, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    SqlErr, TransactionSession, TransactionTrait, UpdateMany,
 };
+use std::time::Duration;
 use uuid::Uuid;
 
 use entity::{
     invitation::{self, InvitationStatus as Status},
+    invitation_event::EventKind,
     membership::{self, Role},
     profile,
 };
 
 use super::{
+    departure,
+    expiry::{self, Scope},
+    history::{self, NewEvent},
     queries::{load, reload},
     state::{self, Step},
 };
 use crate::delivery::outbox::{self, EMAILS};
 use crate::domain::{
     caller::Caller,
-    ids::{InvitationId, ProfileId, WorkspaceId},
+    ids::{InvitationId, WorkspaceId},
     members, now, profiles,
     rate_limit::{self, RateLimits},
-    values::EmailAddress,
+    values::{EmailAddress, Expiry},
 };
 use crate::error::{Error, Input, Reason, Result};
 
-/// `createInvitation`: one transaction writes the `PENDING` invitation and
-/// its outbox email.
+/// Resends an invitation may have, in all.
+pub const MAX_RESENDS: i32 = 5;
+
+/// What `createInvitation` asks for.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub email: Input<EmailAddress>,
+    /// Granted on accepting.
+    pub role: Role,
+    /// Instead of the workspace's expiry.
+    pub expires_in: Input<Option<Expiry>>,
+}
+
+/// `createInvitation`: one transaction writes the `PENDING` invitation, its
+/// `CREATED` event and its outbox email.
 pub async fn create<C>(
     db: &C,
     caller: &Caller,
     workspace: WorkspaceId,
-    email: Input<EmailAddress>,
+    new: NewInvitation,
     limits: &RateLimits,
 ) -> Result<invitation::Model>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let ws = members::membership(db, workspace, caller.id())
+    let membership = members::membership(db, workspace, caller.id())
         .await?
-        .ok_or(Error::NotFound("workspace"))?
-        .workspace;
-    let email = email?;
+        .ok_or(Error::NotFound("workspace"))?;
+    members::may_grant(membership.role, new.role)?;
+    let email = new.email?;
+    let expiry = new.expires_in?.unwrap_or(Expiry::from_secs(
+        membership.workspace.invitation_expiry_secs,
+    ));
+    let ws = membership.workspace;
     if !ws.domains.0.iter().any(|d| d == email.domain()) {
         return Err(Error::bad_input(
             Reason::DomainNotAllowed,
@@ -60,6 +84,8 @@ where
 
     let now = now();
     let txn = db.begin().await?;
+    // An expired invitation to the address no longer blocks a new one.
+    expiry::materialize(&txn, Scope::Address(workspace, email.as_str()), now).await?;
     let inserted = invitation::ActiveModel {
         id: Set(Uuid::new_v4()),
         created: Set(now),
@@ -68,6 +94,11 @@ where
         email: Set(email.into_string()),
         creator_id: Set(caller.id().0),
         workspace_id: Set(workspace.0),
+        role: Set(new.role),
+        expiry_secs: Set(expiry.secs()),
+        expires_at: Set(None),
+        resends: Set(0),
+        last_resent_at: Set(None),
     }
     .insert(&txn)
     .await;
@@ -75,19 +106,30 @@ where
     // email), whatever runs concurrently.
     let inv = match inserted {
         Ok(inv) => inv,
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(Error::conflict(
-                Reason::AlreadyInvited,
-                "This email already has a pending invitation to this workspace",
-            ));
-        }
+        Err(e) if is_unique_violation(&e) => return Err(already_invited()),
         Err(e) => return Err(e.into()),
     };
     // Counted with the invitation: a refused or rolled-back one costs nothing.
     rate_limit::take_invitation(&txn, limits, caller.id(), workspace, now).await?;
     outbox::enqueue(&txn, &EMAILS, inv.id).await?;
+    history::record(
+        &txn,
+        vec![NewEvent::new(&inv, EventKind::Created, now).by(caller.id())],
+    )
+    .await?;
     txn.commit().await?;
     Ok(inv)
+}
+
+fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+fn already_invited() -> Error {
+    Error::conflict(
+        Reason::AlreadyInvited,
+        "This email already has a pending invitation to this workspace",
+    )
 }
 
 async fn is_member_email(
@@ -104,28 +146,35 @@ async fn is_member_email(
         .is_some())
 }
 
+fn require_verified(caller: &Caller) -> Result<()> {
+    if caller.email_verified {
+        Ok(())
+    } else {
+        Err(Error::Forbidden {
+            reason: Some(Reason::EmailNotVerified),
+            message: "Verify your email address before answering an invitation".into(),
+        })
+    }
+}
+
 /// `acceptInvitation`: a conditional update plus an idempotent membership
-/// insert, so of concurrent accepts one makes the change and all return the
-/// same `ACCEPTED` invitation.
+/// insert with the invitation's role, so of concurrent accepts one makes
+/// the change and all return the same `ACCEPTED` invitation.
 pub async fn accept<C>(db: &C, caller: &Caller, id: InvitationId) -> Result<invitation::Model>
 where
     C: ConnectionTrait + TransactionTrait,
 {
     let (inv, standing) = load(db, caller, id).await?;
     standing.require_recipient()?;
-    if !caller.email_verified {
-        return Err(Error::Forbidden {
-            reason: Some(Reason::EmailNotVerified),
-            message: "Verify your email address before accepting".into(),
-        });
-    }
+    require_verified(caller)?;
     if state::accept(inv.status)? == Step::Unchanged {
         return Ok(inv);
     }
 
+    let now = now();
     let txn = db.begin().await?;
-    if !transition(&txn, &inv, Status::Accepted).await? {
-        // Someone else moved it first: report the state it is in now.
+    if !transition(&txn, &inv, Status::Accepted, now).await? {
+        // Someone else moved it first (or it expired): the state it is in.
         txn.rollback().await?;
         let now_is = reload(db, id).await?;
         state::accept(now_is.status)?;
@@ -136,8 +185,8 @@ where
     membership::Entity::insert(membership::ActiveModel {
         workspace_id: Set(workspace.0),
         profile_id: Set(caller.id().0),
-        role: Set(Role::Member),
-        created: Set(now()),
+        role: Set(inv.role),
+        created: Set(now),
         invitation_id: Set(Some(inv.id)),
     })
     .on_conflict_do_nothing_on([
@@ -147,33 +196,86 @@ where
     .exec_without_returning(&txn)
     .await?;
     profiles::default_if_unset(&txn, caller.id(), workspace).await?;
+    history::record(
+        &txn,
+        vec![NewEvent::new(&inv, EventKind::Accepted, now).by(caller.id())],
+    )
+    .await?;
     let accepted = reload(&txn, id).await?;
     txn.commit().await?;
     Ok(accepted)
 }
 
-/// `withdrawInvitation`: `PENDING` or `ACCEPTED` -> `REVOKED`; an accepted
-/// one also ends the membership it granted.
+/// `declineInvitation`: its recipient refuses a `PENDING` or `EXPIRED`
+/// invitation; its unsent email is cancelled.
+pub async fn decline<C>(db: &C, caller: &Caller, id: InvitationId) -> Result<invitation::Model>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let (mut inv, standing) = load(db, caller, id).await?;
+    standing.require_recipient()?;
+    require_verified(caller)?;
+    for _ in 0..3 {
+        if state::decline(inv.status)? == Step::Unchanged {
+            return Ok(inv);
+        }
+        let now = now();
+        let txn = db.begin().await?;
+        if !transition(&txn, &inv, Status::Declined, now).await? {
+            txn.rollback().await?;
+            inv = reload(db, id).await?;
+            continue;
+        }
+        history::record(
+            &txn,
+            vec![NewEvent::new(&inv, EventKind::Declined, now).by(caller.id())],
+        )
+        .await?;
+        cancel_emails(&txn, std::slice::from_ref(&inv), now).await?;
+        let declined = reload(&txn, id).await?;
+        txn.commit().await?;
+        return Ok(declined);
+    }
+    Err(Error::internal(format!(
+        "invitation {id} kept changing while being declined"
+    )))
+}
+
+/// `withdrawInvitation`: `PENDING`, `ACCEPTED` or `EXPIRED` -> `REVOKED`;
+/// an accepted one also ends the membership it granted.
 pub async fn withdraw<C>(db: &C, caller: &Caller, id: InvitationId) -> Result<invitation::Model>
 where
     C: ConnectionTrait + TransactionTrait,
 {
     let (mut inv, standing) = load(db, caller, id).await?;
     standing.require_manager()?;
-    // Retried only when a concurrent accept moved it under us.
+    // Retried only when a concurrent change moved it under us.
     for _ in 0..3 {
         if state::withdraw(inv.status) == Step::Unchanged {
             return Ok(inv);
         }
+        let now = now();
         let txn = db.begin().await?;
-        if !transition(&txn, &inv, Status::Revoked).await? {
+        if !transition(&txn, &inv, Status::Revoked, now).await? {
             txn.rollback().await?;
             inv = reload(db, id).await?;
             continue;
         }
-        outbox::cancel_unsent(&txn, &EMAILS, &[inv.id]).await?;
+        history::record(
+            &txn,
+            vec![NewEvent::new(&inv, EventKind::Revoked, now).by(caller.id())],
+        )
+        .await?;
+        cancel_emails(&txn, std::slice::from_ref(&inv), now).await?;
         if inv.status == Status::Accepted {
-            end_granted_membership(&txn, WorkspaceId(inv.workspace_id), id).await?;
+            departure::end_granted_by(
+                &txn,
+                WorkspaceId(inv.workspace_id),
+                id,
+                Some(caller.id()),
+                now,
+            )
+            .await?;
         }
         let revoked = reload(&txn, id).await?;
         txn.commit().await?;
@@ -184,7 +286,8 @@ where
     )))
 }
 
-/// `deleteInvitation`: only `PENDING` or `REVOKED` ones, with their email.
+/// `deleteInvitation`: any but an `ACCEPTED` one, with its emails and its
+/// history.
 pub async fn delete<C>(db: &C, caller: &Caller, id: InvitationId) -> Result<InvitationId>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -196,7 +299,7 @@ where
     outbox::delete_for(&txn, &EMAILS, &[id.0]).await?;
     let deleted = invitation::Entity::delete_many()
         .filter(invitation::Column::Id.eq(id.0))
-        .filter(invitation::Column::Status.is_in([Status::Pending, Status::Revoked]))
+        .filter(invitation::Column::Status.ne(Status::Accepted))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -210,62 +313,145 @@ where
     Ok(id)
 }
 
-/// Moves `inv` to `to` if it is still in the state we read; `false` when a
-/// concurrent request changed it first.
-async fn transition(
+/// What a resend may do, and how often.
+#[derive(Debug, Clone, Copy)]
+pub struct ResendLimits {
+    pub cooldown: Duration,
+    pub rate: RateLimits,
+}
+
+/// `resendInvitation`: a `PENDING` or `EXPIRED` invitation is `PENDING`
+/// again with the same link, its clock stopped until the next send. A
+/// queued email is made due now; otherwise a new one is queued.
+pub async fn resend<C>(
+    db: &C,
+    caller: &Caller,
+    id: InvitationId,
+    limits: &ResendLimits,
+) -> Result<invitation::Model>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let (inv, standing) = load(db, caller, id).await?;
+    standing.require_manager()?;
+    state::resend(inv.status)?;
+    if inv.resends >= MAX_RESENDS {
+        return Err(Error::conflict(
+            Reason::ResendLimit,
+            format!("An invitation is sent again at most {MAX_RESENDS} times"),
+        ));
+    }
+    let now = now();
+    if let Some(last) = inv.last_resent_at {
+        let cooldown = chrono::Duration::from_std(limits.cooldown).unwrap_or_default();
+        let free_at = last + cooldown;
+        if free_at > now {
+            let retry_after = ((free_at - now).num_milliseconds().max(1) as u64).div_ceil(1000);
+            return Err(Error::RateLimited {
+                retry_after_secs: retry_after,
+                message: format!(
+                    "This invitation was sent again moments ago; try again in {retry_after} s"
+                ),
+            });
+        }
+    }
+
+    let txn = db.begin().await?;
+    if inv.status == Status::Expired {
+        expiry::materialize(&txn, Scope::One(id), now).await?;
+    }
+    let moved = moving(&inv, Status::Pending, now)
+        .col_expr(
+            invitation::Column::ExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(invitation::Column::Resends, Expr::value(inv.resends + 1))
+        .col_expr(invitation::Column::LastResentAt, Expr::value(Some(now)))
+        // Of concurrent resends, one.
+        .filter(invitation::Column::Resends.eq(inv.resends))
+        .exec(&txn)
+        .await;
+    match moved {
+        Ok(r) if r.rows_affected == 1 => {}
+        Ok(_) => {
+            // A concurrent change came first: answer from the state now.
+            txn.rollback().await?;
+            let now_is = reload(db, id).await?;
+            state::resend(now_is.status)?;
+            return Err(Error::RateLimited {
+                retry_after_secs: limits.cooldown.as_secs().max(1),
+                message: "This invitation was sent again moments ago".into(),
+            });
+        }
+        Err(e) if is_unique_violation(&e) => return Err(already_invited()),
+        Err(e) => return Err(e.into()),
+    }
+    rate_limit::take_invitation(
+        &txn,
+        &limits.rate,
+        caller.id(),
+        WorkspaceId(inv.workspace_id),
+        now,
+    )
+    .await?;
+    if !outbox::hurry_queued(&txn, &EMAILS, inv.id).await? {
+        outbox::enqueue(&txn, &EMAILS, inv.id).await?;
+    }
+    history::record(
+        &txn,
+        vec![NewEvent::new(&inv, EventKind::Resent, now).by(caller.id())],
+    )
+    .await?;
+    let resent = reload(&txn, id).await?;
+    txn.commit().await?;
+    Ok(resent)
+}
+
+/// The update that moves `inv` to `to` if it is still in the state it was
+/// read in (as of `now`: a pending one that expired meanwhile is not
+/// pending any more).
+fn moving(
+    inv: &invitation::Model,
+    to: Status,
+    now: DateTime<Utc>,
+) -> UpdateMany<invitation::Entity> {
+    invitation::Entity::update_many()
+        .col_expr(invitation::Column::Status, Expr::value(to))
+        .col_expr(invitation::Column::LastModified, Expr::value(now))
+        .filter(invitation::Column::Id.eq(inv.id))
+        .filter(state::is(inv.status, now))
+}
+
+/// Moves `inv` to `to` if it is still in the state it was read in; `false`
+/// when a concurrent change came first. Leaving `EXPIRED`, the expiry is
+/// written down first, so the history has it.
+pub(super) async fn transition(
     db: &impl ConnectionTrait,
     inv: &invitation::Model,
     to: Status,
+    now: DateTime<Utc>,
 ) -> Result<bool> {
-    let result = invitation::Entity::update_many()
-        .col_expr(invitation::Column::Status, Expr::value(to))
-        .col_expr(invitation::Column::LastModified, Expr::value(now()))
-        .filter(invitation::Column::Id.eq(inv.id))
-        .filter(invitation::Column::Status.eq(inv.status))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+    if inv.status == Status::Expired {
+        expiry::materialize(db, Scope::One(InvitationId(inv.id)), now).await?;
+    }
+    Ok(moving(inv, to, now).exec(db).await?.rows_affected == 1)
 }
 
-/// Ends the membership an accepted invitation granted, and revokes the
-/// `PENDING` invitations that member had sent for the workspace.
-async fn end_granted_membership(
+/// Cancels the unsent emails of these invitations, with their events.
+pub(super) async fn cancel_emails(
     db: &impl ConnectionTrait,
-    workspace: WorkspaceId,
-    invitation: InvitationId,
+    invitations: &[invitation::Model],
+    now: DateTime<Utc>,
 ) -> Result<()> {
-    let Some(granted) = membership::Entity::find()
-        .filter(membership::Column::WorkspaceId.eq(workspace.0))
-        .filter(membership::Column::InvitationId.eq(invitation.0))
-        .one(db)
-        .await?
-    else {
-        return Ok(());
-    };
-    let member = ProfileId(granted.profile_id);
-    membership::Entity::delete_by_id((workspace.0, member.0))
-        .exec(db)
-        .await?;
-
-    let theirs: Vec<Uuid> = invitation::Entity::find()
-        .select_only()
-        .column(invitation::Column::Id)
-        .filter(invitation::Column::WorkspaceId.eq(workspace.0))
-        .filter(invitation::Column::CreatorId.eq(member.0))
-        .filter(invitation::Column::Status.eq(Status::Pending))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if !theirs.is_empty() {
-        invitation::Entity::update_many()
-            .col_expr(invitation::Column::Status, Expr::value(Status::Revoked))
-            .col_expr(invitation::Column::LastModified, Expr::value(now()))
-            .filter(invitation::Column::Id.is_in(theirs.iter().copied()))
-            .filter(invitation::Column::Status.eq(Status::Pending))
-            .exec(db)
-            .await?;
-        outbox::cancel_unsent(db, &EMAILS, &theirs).await?;
-    }
-    profiles::clear_default(db, workspace, Some(member)).await?;
-    Ok(())
+    let ids: Vec<Uuid> = invitations.iter().map(|i| i.id).collect();
+    let cancelled = outbox::cancel_unsent(db, &EMAILS, &ids).await?;
+    history::record(
+        db,
+        invitations
+            .iter()
+            .filter(|i| cancelled.contains(&i.id))
+            .map(|i| NewEvent::new(i, EventKind::EmailCancelled, now))
+            .collect(),
+    )
+    .await
 }

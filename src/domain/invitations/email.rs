@@ -1,14 +1,23 @@
-//! An invitation's email: what it says (read for the delivery worker) and
-//! how its delivery went (read for `emailDelivery`).
+//! An invitation's email: what it says (read for the delivery worker), what
+//! each attempt means for the invitation (its history, its clock), and how
+//! its delivery went (read for `emailDelivery`).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 use entity::{
     email_outbox,
     invitation::{self, InvitationStatus},
+    invitation_event::EventKind,
 };
+
+use super::{
+    expiry,
+    history::{self, NewEvent},
+};
+use crate::delivery::outbox::Recorded;
 
 use crate::domain::{
     ids::{self, InvitationId},
@@ -72,13 +81,50 @@ pub async fn email_facts(
         .collect())
 }
 
-/// The email deliveries of these invitations, for batching.
+/// The newest email of each of these invitations (after a resend there
+/// are several), for batching.
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     invitations: &[InvitationId],
-) -> Result<Vec<email_outbox::Model>> {
-    Ok(email_outbox::Entity::find()
+) -> Result<HashMap<InvitationId, email_outbox::Model>> {
+    let rows = email_outbox::Entity::find()
         .filter(email_outbox::Column::InvitationId.is_in(invitations.iter().map(|i| i.0)))
+        .order_by_asc(email_outbox::Column::Created)
+        .order_by_asc(email_outbox::Column::Id)
         .all(db)
-        .await?)
+        .await?;
+    // Oldest first, so the newest is kept.
+    Ok(rows
+        .into_iter()
+        .map(|o| (InvitationId(o.invitation_id), o))
+        .collect())
+}
+
+/// What an attempt at an invitation's email means for the invitation, in
+/// the transaction that records the attempt: its history event, and, for
+/// the first email sent since it was (re)sent, the start of its clock.
+pub async fn attempted(
+    db: &impl ConnectionTrait,
+    invitation: InvitationId,
+    recorded: Recorded,
+    at: DateTime<Utc>,
+    error: Option<&str>,
+) -> Result<()> {
+    let Some(inv) = invitation::Entity::find_by_id(invitation.0).one(db).await? else {
+        return Ok(());
+    };
+    let event = match recorded {
+        Recorded::Sent => {
+            expiry::start_clock(db, invitation, at).await?;
+            NewEvent::new(&inv, EventKind::EmailSent, at)
+        }
+        Recorded::RetryAt(_) => NewEvent::new(&inv, EventKind::EmailAttemptFailed, at),
+        Recorded::Failed => NewEvent::new(&inv, EventKind::EmailFailed, at),
+        Recorded::Cancelled => NewEvent::new(&inv, EventKind::EmailCancelled, at),
+    };
+    let event = match error {
+        Some(e) => event.detail(e),
+        None => event,
+    };
+    history::record(db, vec![event]).await
 }

@@ -8,42 +8,43 @@ use sea_orm::{
 use entity::{
     invitation::{self, InvitationStatus as Status},
     membership::Role,
-    workspace,
 };
 
-use super::access::Standing;
+use super::{access::Standing, state};
 use crate::domain::{
     caller::Caller,
-    ids::{InvitationId, ProfileId, WorkspaceId},
+    ids::{InvitationId, WorkspaceId},
+    members::{self, is_manager},
+    now,
     paging::{Key, Keyset, Page, PageRequest},
 };
 use crate::error::{Error, Reason, Result};
 
-/// The invitation with how the caller stands to it, or `NOT_FOUND`; one
-/// statement.
+/// The invitation as it is now, with how the caller stands to it, or
+/// `NOT_FOUND`.
 pub(super) async fn load(
     db: &impl ConnectionTrait,
     caller: &Caller,
     id: InvitationId,
 ) -> Result<(invitation::Model, Standing)> {
-    let (inv, ws) = invitation::Entity::find_by_id(id.0)
-        .find_also_related(workspace::Entity)
-        .one(db)
+    let inv = reload(db, id).await?;
+    let role = members::membership(db, WorkspaceId(inv.workspace_id), caller.id())
         .await?
-        .ok_or(Error::NotFound("invitation"))?;
-    let ws = ws.ok_or(Error::NotFound("invitation"))?;
-    let standing = Standing::of(&inv, ProfileId(ws.owner_id), caller);
+        .map(|m| m.role);
+    let standing = Standing::of(&inv, role, caller);
     Ok((inv, standing))
 }
 
+/// The invitation as it is now.
 pub(super) async fn reload(
     db: &impl ConnectionTrait,
     id: InvitationId,
 ) -> Result<invitation::Model> {
-    invitation::Entity::find_by_id(id.0)
+    let inv = invitation::Entity::find_by_id(id.0)
         .one(db)
         .await?
-        .ok_or(Error::NotFound("invitation"))
+        .ok_or(Error::NotFound("invitation"))?;
+    Ok(state::as_of(inv, now()))
 }
 
 /// `invitation(id)`: its creator, a manager, its recipient.
@@ -64,7 +65,7 @@ pub enum Listing {
     Sent,
     /// Those addressed to the caller's email.
     Received,
-    /// A workspace's: all of them for its owner, a member's own otherwise.
+    /// A workspace's: all of them for its managers, a member's own otherwise.
     /// `role` is the caller's role there (non-members never get this far).
     Workspace { id: WorkspaceId, role: Role },
 }
@@ -81,20 +82,25 @@ impl Listing {
 
     fn default_statuses(self) -> &'static [Status] {
         match self {
-            Listing::Sent | Listing::Received => {
-                &[Status::Pending, Status::Accepted, Status::Revoked]
-            }
+            Listing::Sent | Listing::Received => &[
+                Status::Pending,
+                Status::Accepted,
+                Status::Revoked,
+                Status::Expired,
+                Status::Declined,
+            ],
             Listing::Workspace { .. } => &[Status::Pending, Status::Accepted],
         }
     }
 }
 
 /// The rows a listing holds for this caller, with the status filter
-/// (`None`: the listing's default statuses).
+/// (`None`: the listing's default statuses) as of `now`.
 pub fn listing_query(
     caller: &Caller,
     listing: Listing,
     statuses: Option<&[Status]>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Select<invitation::Entity>> {
     let statuses = match statuses {
         Some([]) => {
@@ -112,15 +118,16 @@ pub fn listing_query(
         Listing::Received => Condition::all().add(invitation::Column::Email.eq(caller.email())),
         Listing::Workspace { id, role } => {
             let scope = Condition::all().add(invitation::Column::WorkspaceId.eq(id.0));
-            match role {
-                Role::Owner => scope,
-                Role::Member => scope.add(invitation::Column::CreatorId.eq(me)),
+            if is_manager(role) {
+                scope
+            } else {
+                scope.add(invitation::Column::CreatorId.eq(me))
             }
         }
     };
     Ok(invitation::Entity::find()
         .filter(scope)
-        .filter(invitation::Column::Status.is_in(statuses.iter().copied())))
+        .filter(state::is_any(statuses, now)))
 }
 
 const NEWEST_FIRST: Keyset<invitation::Entity> = Keyset {
@@ -133,12 +140,17 @@ const NEWEST_FIRST: Keyset<invitation::Entity> = Keyset {
     },
 };
 
+/// One page of a listing, each invitation as it is at `now`.
 pub async fn page(
     db: &impl ConnectionTrait,
     query: Select<invitation::Entity>,
     req: &PageRequest,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Page<invitation::Model>> {
-    NEWEST_FIRST.fetch(db, query, req).await
+    Ok(NEWEST_FIRST
+        .fetch(db, query, req)
+        .await?
+        .map(|inv| state::as_of(inv, now)))
 }
 
 pub async fn count(db: &impl ConnectionTrait, query: Select<invitation::Entity>) -> Result<u64> {

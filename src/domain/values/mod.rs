@@ -4,6 +4,7 @@
 pub mod alias;
 pub mod domain_name;
 pub mod email;
+pub mod expiry;
 pub mod handle;
 pub mod name;
 pub mod phone;
@@ -13,6 +14,7 @@ pub mod slug;
 pub use alias::Alias;
 pub use domain_name::DomainName;
 pub use email::EmailAddress;
+pub use expiry::Expiry;
 pub use name::Name;
 pub use phone::Phone;
 pub use setting::Setting;
