@@ -37,6 +37,9 @@ pub enum Reason {
     OwnerRoleFixed,
     OwnerCannotLeave,
     ResendLimit,
+    TooMany,
+    InvalidIdempotencyKey,
+    IdempotencyKeyReused,
 }
 
 /// Deliberately not `Display`: async-graphql turns any `Display` type into

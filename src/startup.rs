@@ -162,18 +162,26 @@ pub async fn run_worker<C: Channel>(
     }
 }
 
-/// Writes down expired invitations every few seconds, with their
-/// `EXPIRED` events; no read depends on it (an invitation is expired from
-/// its `expires_at` on), but the history and its subscribers hear of it.
+/// The background chores, every few seconds: writing down expired
+/// invitations with their `EXPIRED` events (no read depends on it: an
+/// invitation is expired from its `expires_at` on, but the history and its
+/// subscribers hear of it), and forgetting idempotency keys past 24 hours.
 pub async fn run_sweeper(db: DatabaseConnection, mut stop: watch::Receiver<bool>) {
-    use crate::domain::invitations::expiry::{materialize, Scope};
+    use crate::domain::{
+        idempotency,
+        invitations::expiry::{materialize, Scope},
+    };
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
             _ = stop.changed() => break,
         }
-        if let Err(e) = materialize(&db, Scope::Due(500), crate::clock::now()).await {
+        let now = crate::clock::now();
+        if let Err(e) = materialize(&db, Scope::Due(500), now).await {
             tracing::warn!(error = ?e, "could not write down expired invitations");
+        }
+        if let Err(e) = idempotency::forget_expired(&db, now).await {
+            tracing::warn!(error = ?e, "could not forget old idempotency keys");
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the `migration` crate and do not depend on this one.
 
 pub mod email_outbox;
+pub mod idempotency_key;
 pub mod invitation;
 pub mod invitation_event;
 pub mod membership;

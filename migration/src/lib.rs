@@ -13,6 +13,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_invitations;
 mod m20261126_000003_rate_limits;
 mod m20261202_000004_lifecycle;
+mod m20261202_000005_idempotency;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_invitations::Migration),
             Box::new(m20261126_000003_rate_limits::Migration),
             Box::new(m20261202_000004_lifecycle::Migration),
+            Box::new(m20261202_000005_idempotency::Migration),
         ]
     }
 }

@@ -77,33 +77,44 @@ fn unleased(now: DateTime<Utc>) -> Cond {
 }
 
 /// Queues a delivery of `subject`, due now.
-pub async fn enqueue(db: &impl ConnectionTrait, queue: &Queue, subject: Uuid) -> Result<Uuid> {
-    let id = Uuid::new_v4();
+pub async fn enqueue(db: &impl ConnectionTrait, queue: &Queue, subject: Uuid) -> Result<()> {
+    enqueue_many(db, queue, &[subject]).await
+}
+
+/// Queues a delivery of each of `subjects`, due now, in one statement.
+pub async fn enqueue_many(
+    db: &impl ConnectionTrait,
+    queue: &Queue,
+    subjects: &[Uuid],
+) -> Result<()> {
+    if subjects.is_empty() {
+        return Ok(());
+    }
     let now = now();
-    let insert = Query::insert()
-        .into_table(Alias::new(queue.table))
-        .columns(
-            [
-                "id",
-                queue.subject,
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "created",
-            ]
-            .map(Alias::new),
-        )
-        .values_panic([
-            id.into(),
-            subject.into(),
+    let mut insert = Query::insert();
+    insert.into_table(Alias::new(queue.table)).columns(
+        [
+            "id",
+            queue.subject,
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created",
+        ]
+        .map(Alias::new),
+    );
+    for subject in subjects {
+        insert.values_panic([
+            Uuid::new_v4().into(),
+            (*subject).into(),
             Status::Queued.as_str().into(),
             0i32.into(),
             now.into(),
             now.into(),
-        ])
-        .to_owned();
+        ]);
+    }
     db.execute(&insert).await?;
-    Ok(id)
+    Ok(())
 }
 
 /// Cancels the queued deliveries of these subjects; returns the subjects

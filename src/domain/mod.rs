@@ -3,6 +3,7 @@
 //! transaction). Nothing here knows about GraphQL or HTTP.
 
 pub mod caller;
+pub mod idempotency;
 pub mod ids;
 pub mod invitations;
 pub mod members;

@@ -105,6 +105,9 @@ fn reason_name(reason: Reason) -> &'static str {
         Reason::OwnerRoleFixed => "OWNER_ROLE_FIXED",
         Reason::OwnerCannotLeave => "OWNER_CANNOT_LEAVE",
         Reason::ResendLimit => "RESEND_LIMIT",
+        Reason::TooMany => "TOO_MANY",
+        Reason::InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
+        Reason::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
     }
 }
 

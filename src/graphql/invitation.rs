@@ -20,10 +20,10 @@ use super::{
 use crate::delivery::Wakeup;
 use crate::domain::{
     ids::{self, InvitationId, ProfileId, WorkspaceId},
-    invitations::{self, access::Standing, Listing, NewInvitation},
+    invitations::{self, access::Standing, Listing, NewInvitations},
     now,
     paging::Page,
-    values::{EmailAddress, Expiry},
+    values::{Expiry, IdempotencyKey},
 };
 use crate::error::{Error, Result};
 
@@ -192,6 +192,26 @@ impl Invitation {
     }
 }
 
+/// An idempotency key argument, checked before any look-up.
+pub(crate) fn parse_key(raw: Option<String>) -> Result<Option<IdempotencyKey>> {
+    raw.map(|k| IdempotencyKey::parse(&k))
+        .transpose()
+        .map_err(|e| e.at("idempotencyKey"))
+}
+
+/// An `expiresIn` argument, its refusal kept for its turn.
+pub(crate) fn expires_in_of(raw: Option<Duration>, policy: &Policy) -> Result<Option<Expiry>> {
+    raw.map(|d| Expiry::parse(&d.0, policy.expiry_min))
+        .transpose()
+        .map_err(|e| e.at("expiresIn"))
+}
+
+impl Invitation {
+    pub(crate) fn from_model(model: inv::Model) -> Self {
+        Self::new(model)
+    }
+}
+
 /// One page of a listing, as a connection.
 pub(crate) async fn invitation_connection(
     ctx: &Context<'_>,
@@ -307,17 +327,18 @@ impl InvitationMutation {
         email: String,
         role: Option<WorkspaceRole>,
         expires_in: Option<Duration>,
+        idempotency_key: Option<String>,
     ) -> Result<Invitation> {
         let caller = caller(ctx).await?;
         let workspace = WorkspaceId::parse(&workspace_id).map_err(|e| e.at("workspaceId"))?;
+        let key = parse_key(idempotency_key)?;
         let policy = data::<Policy>(ctx)?;
-        let new = NewInvitation {
-            email: EmailAddress::parse(&email).map_err(|e| e.at("email")),
+        let new = NewInvitations {
+            emails: vec![email],
             role: role.map_or(entity::membership::Role::Member, Into::into),
-            expires_in: expires_in
-                .map(|d| Expiry::parse(&d.0, policy.expiry_min))
-                .transpose()
-                .map_err(|e| e.at("expiresIn")),
+            expires_in: expires_in_of(expires_in, policy),
+            dry_run: false,
+            key,
         };
         let model = invitations::create(db(ctx)?, caller, workspace, new, &policy.rate_limits)
             .await

@@ -2,6 +2,7 @@
 //! nothing of HTTP; the edge hands each request the caller's [`Auth`]
 //! ([`prepare`]) and maps errors once ([`errors`]).
 
+mod bulk;
 mod context;
 pub mod errors;
 mod history;
@@ -39,6 +40,7 @@ pub struct Mutation(
     profile::ProfileMutation,
     workspace::WorkspaceMutation,
     invitation::InvitationMutation,
+    bulk::BulkMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

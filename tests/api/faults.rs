@@ -307,6 +307,21 @@ async fn after_kill_9_mid_delivery_a_restarted_server_sends_the_rest_within_seco
     let second = Killed(server_process(&app.db_url, &sink.url()));
     let done = wait_for(EMAILS, Duration::from_secs(60)).await;
     let took = restarted.elapsed();
+    // Let it record what it sent before it goes.
+    for _ in 0..300 {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let unsent = entity::email_outbox::Entity::find()
+            .filter(
+                entity::email_outbox::Column::Status.ne(entity::email_outbox::DeliveryStatus::Sent),
+            )
+            .count(&app.db)
+            .await
+            .unwrap();
+        if unsent == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     drop(second);
     eprintln!(
         "kill -9 after {before} of {EMAILS}: the rest sent {took:?} after the restart \

@@ -10,6 +10,7 @@
 mod helpers;
 
 mod authorization;
+mod bulk;
 mod faults;
 mod hostile;
 mod http;

@@ -1,12 +1,13 @@
-//! The invitation mutations, each with its permission rule. Each writes its
+//! The invitation mutations but creation (`creation`), each with its
+//! permission rule. Each writes its
 //! rows, its history events and any email's outbox row in one transaction,
 //! and moves an invitation only from the state it read (a concurrent change
 //! makes the loser read again and answer from the new state).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    SqlErr, TransactionSession, TransactionTrait, UpdateMany,
+    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, SqlErr,
+    TransactionSession, TransactionTrait, UpdateMany,
 };
 use std::time::Duration;
 use uuid::Uuid;
@@ -14,8 +15,7 @@ use uuid::Uuid;
 use entity::{
     invitation::{self, InvitationStatus as Status},
     invitation_event::EventKind,
-    membership::{self, Role},
-    profile,
+    membership,
 };
 
 use super::{
@@ -29,121 +29,16 @@ use crate::delivery::outbox::{self, EMAILS};
 use crate::domain::{
     caller::Caller,
     ids::{InvitationId, WorkspaceId},
-    members, now, profiles,
+    now, profiles,
     rate_limit::{self, RateLimits},
-    values::{EmailAddress, Expiry},
 };
-use crate::error::{Error, Input, Reason, Result};
+use crate::error::{Error, Reason, Result};
 
 /// Resends an invitation may have, in all.
 pub const MAX_RESENDS: i32 = 5;
 
-/// What `createInvitation` asks for.
-#[derive(Debug, Clone)]
-pub struct NewInvitation {
-    pub email: Input<EmailAddress>,
-    /// Granted on accepting.
-    pub role: Role,
-    /// Instead of the workspace's expiry.
-    pub expires_in: Input<Option<Expiry>>,
-}
-
-/// `createInvitation`: one transaction writes the `PENDING` invitation, its
-/// `CREATED` event and its outbox email.
-pub async fn create<C>(
-    db: &C,
-    caller: &Caller,
-    workspace: WorkspaceId,
-    new: NewInvitation,
-    limits: &RateLimits,
-) -> Result<invitation::Model>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let membership = members::membership(db, workspace, caller.id())
-        .await?
-        .ok_or(Error::NotFound("workspace"))?;
-    members::may_grant(membership.role, new.role)?;
-    let email = new.email?;
-    let expiry = new.expires_in?.unwrap_or(Expiry::from_secs(
-        membership.workspace.invitation_expiry_secs,
-    ));
-    let ws = membership.workspace;
-    if !ws.domains.0.iter().any(|d| d == email.domain()) {
-        return Err(Error::bad_input(
-            Reason::DomainNotAllowed,
-            format!("{} is not one of this workspace's domains", email.domain()),
-        ));
-    }
-    if is_member_email(db, workspace, email.as_str()).await? {
-        return Err(Error::conflict(
-            Reason::AlreadyMember,
-            "Someone with this email is already a member",
-        ));
-    }
-
-    let now = now();
-    let txn = db.begin().await?;
-    // An expired invitation to the address no longer blocks a new one.
-    expiry::materialize(&txn, Scope::Address(workspace, email.as_str()), now).await?;
-    let inserted = invitation::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        created: Set(now),
-        last_modified: Set(now),
-        status: Set(Status::Pending),
-        email: Set(email.into_string()),
-        creator_id: Set(caller.id().0),
-        workspace_id: Set(workspace.0),
-        role: Set(new.role),
-        expiry_secs: Set(expiry.secs()),
-        expires_at: Set(None),
-        resends: Set(0),
-        last_resent_at: Set(None),
-    }
-    .insert(&txn)
-    .await;
-    // The partial unique index is the rule: one PENDING per (workspace,
-    // email), whatever runs concurrently.
-    let inv = match inserted {
-        Ok(inv) => inv,
-        Err(e) if is_unique_violation(&e) => return Err(already_invited()),
-        Err(e) => return Err(e.into()),
-    };
-    // Counted with the invitation: a refused or rolled-back one costs nothing.
-    rate_limit::take_invitation(&txn, limits, caller.id(), workspace, now).await?;
-    outbox::enqueue(&txn, &EMAILS, inv.id).await?;
-    history::record(
-        &txn,
-        vec![NewEvent::new(&inv, EventKind::Created, now).by(caller.id())],
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(inv)
-}
-
 fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-}
-
-fn already_invited() -> Error {
-    Error::conflict(
-        Reason::AlreadyInvited,
-        "This email already has a pending invitation to this workspace",
-    )
-}
-
-async fn is_member_email(
-    db: &impl ConnectionTrait,
-    workspace: WorkspaceId,
-    email: &str,
-) -> Result<bool> {
-    Ok(membership::Entity::find()
-        .inner_join(profile::Entity)
-        .filter(membership::Column::WorkspaceId.eq(workspace.0))
-        .filter(profile::Column::Email.eq(email))
-        .one(db)
-        .await?
-        .is_some())
 }
 
 fn require_verified(caller: &Caller) -> Result<()> {
@@ -383,7 +278,7 @@ where
                 message: "This invitation was sent again moments ago".into(),
             });
         }
-        Err(e) if is_unique_violation(&e) => return Err(already_invited()),
+        Err(e) if is_unique_violation(&e) => return Err(super::creation::already_invited()),
         Err(e) => return Err(e.into()),
     }
     rate_limit::take_invitation(

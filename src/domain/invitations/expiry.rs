@@ -23,9 +23,9 @@ use crate::error::Result;
 #[derive(Debug, Clone, Copy)]
 pub enum Scope<'a> {
     One(InvitationId),
-    /// The invitations of one address to one workspace (before creating
-    /// another: only one may be `PENDING`).
-    Address(WorkspaceId, &'a str),
+    /// The invitations of these addresses to one workspace (before creating
+    /// others: only one may be `PENDING`).
+    Addresses(WorkspaceId, &'a [&'a str]),
     /// Every one due (the sweep), at most this many.
     Due(u64),
 }
@@ -44,9 +44,9 @@ pub async fn materialize(
         .add(invitation::Column::ExpiresAt.lte(now));
     let scoped = match scope {
         Scope::One(id) => due.add(invitation::Column::Id.eq(id.0)),
-        Scope::Address(ws, email) => due
+        Scope::Addresses(ws, emails) => due
             .add(invitation::Column::WorkspaceId.eq(ws.0))
-            .add(invitation::Column::Email.eq(email)),
+            .add(invitation::Column::Email.is_in(emails.iter().copied())),
         Scope::Due(_) => due,
     };
     let mut candidates = invitation::Entity::find().filter(scoped.clone());

@@ -1,10 +1,12 @@
 //! The invitation aggregate: who may ([`access`]), the state machine
-//! ([`state`]) with its expiry ([`expiry`]), the mutations ([`commands`]),
+//! ([`state`]) with its expiry ([`expiry`]), creating ([`creation`]) and
+//! the other mutations ([`commands`]),
 //! what happens when a membership ends ([`departure`]), the reads
 //! ([`queries`]), the history ([`history`]), and its email ([`email`]).
 
 pub mod access;
 pub mod commands;
+pub mod creation;
 pub mod departure;
 pub mod email;
 pub mod expiry;
@@ -12,7 +14,6 @@ pub mod history;
 pub mod queries;
 pub mod state;
 
-pub use commands::{
-    accept, create, decline, delete, resend, withdraw, NewInvitation, ResendLimits,
-};
+pub use commands::{accept, decline, delete, resend, withdraw, ResendLimits};
+pub use creation::{create, create_many, AddressResult, NewInvitations, Outcome};
 pub use queries::{count, get, listing_query, page, Listing};
