@@ -40,6 +40,7 @@ pub enum Reason {
     TooMany,
     InvalidIdempotencyKey,
     IdempotencyKeyReused,
+    InvalidUrl,
 }
 
 /// Deliberately not `Display`: async-graphql turns any `Display` type into

@@ -23,6 +23,7 @@ pub mod mail;
 pub mod metrics;
 pub mod startup;
 pub mod telemetry;
+pub mod webhook;
 
 // The binary's global allocator: a dependency of the package, not of this
 // library.

@@ -108,6 +108,7 @@ fn reason_name(reason: Reason) -> &'static str {
         Reason::TooMany => "TOO_MANY",
         Reason::InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
         Reason::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+        Reason::InvalidUrl => "INVALID_URL",
     }
 }
 

@@ -11,6 +11,7 @@ pub mod name;
 pub mod phone;
 pub mod setting;
 pub mod slug;
+pub mod webhook_url;
 
 pub use alias::Alias;
 pub use domain_name::DomainName;
@@ -20,3 +21,4 @@ pub use idempotency_key::IdempotencyKey;
 pub use name::Name;
 pub use phone::Phone;
 pub use setting::Setting;
+pub use webhook_url::WebhookUrl;
