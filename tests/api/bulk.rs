@@ -1,7 +1,7 @@
 //! SPEC Part 2 "Many at once, and safe retries": bulk invitations with a
 //! result per address, dry runs, and idempotency keys.
 
-use crate::helpers::{code, reason, spawn_app, spawn_app_with, TestApp, User, WITHDRAW};
+use crate::helpers::{code, reason, spawn_app, spawn_app_with, Team, User, WITHDRAW};
 use serde_json::{json, Value};
 
 const BULK: &str = "mutation($ws: ID!, $emails: [String!]!, $role: WorkspaceRole, $expiresIn: Duration, $dryRun: Boolean, $key: String) {
@@ -10,25 +10,8 @@ const BULK: &str = "mutation($ws: ID!, $emails: [String!]!, $role: WorkspaceRole
 const ONE: &str = "mutation($ws: ID!, $email: String!, $key: String) {
   createInvitation(workspaceId: $ws, email: $email, idempotencyKey: $key) { id email status } }";
 
-/// Ada owns Acme (acme.test and bücher.example); Bob is a member.
-struct Team {
-    app: TestApp,
-    ada: User,
-    bob: User,
-    ws: String,
-}
-
+/// Bulk calls on the helpers' [`Team`].
 impl Team {
-    async fn new(app: TestApp) -> Self {
-        let ada = app.user("ada@acme.test");
-        let bob = app.user("bob@acme.test");
-        let ws = app
-            .create_workspace(&ada, "Acme", &["acme.test", "bücher.example"])
-            .await;
-        app.join(&ws, &ada, &bob).await;
-        Team { app, ada, bob, ws }
-    }
-
     async fn bulk(&self, by: &User, emails: &[&str], extra: Value) -> Value {
         let mut vars = json!({ "ws": self.ws, "emails": emails });
         vars.as_object_mut()
@@ -65,7 +48,7 @@ fn outcomes(body: &Value) -> Vec<String> {
 async fn a_hundred_addresses_get_one_result_each_in_order_with_every_outcome() {
     // Ada sends Bob's and Carol's invitations first; the inviter limit
     // leaves her 90 more.
-    let t = Team::new(spawn_app_with(|s| s.invite_rate_per_inviter = 92).await).await;
+    let t = Team::on(spawn_app_with(|s| s.invite_rate_per_inviter = 92).await).await;
     let carol = t.app.invited(&t.ada, &t.ws, "carol@acme.test").await;
     let mut emails: Vec<String> = vec![
         "not an address".into(),
@@ -124,7 +107,7 @@ async fn a_hundred_addresses_get_one_result_each_in_order_with_every_outcome() {
 
 #[tokio::test]
 async fn the_whole_request_is_refused_as_create_invitation_is() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     let eve = t.app.user("eve@acme.test");
     assert_eq!(
         code(&t.bulk(&eve, &["x@acme.test"], json!({})).await),
@@ -154,7 +137,7 @@ async fn the_whole_request_is_refused_as_create_invitation_is() {
 
 #[tokio::test]
 async fn a_dry_run_decides_everything_and_writes_and_consumes_nothing() {
-    let t = Team::new(spawn_app_with(|s| s.invite_rate_per_inviter = 3).await).await;
+    let t = Team::on(spawn_app_with(|s| s.invite_rate_per_inviter = 3).await).await;
     let before = (t.count("invitation").await, t.count("rate_event").await);
     let emails = ["a@acme.test", "b@acme.test", "c@acme.test", "bob@acme.test"];
     let body = t.bulk(&t.ada, &emails, json!({ "dryRun": true })).await;
@@ -179,7 +162,7 @@ async fn a_dry_run_decides_everything_and_writes_and_consumes_nothing() {
 
 #[tokio::test]
 async fn an_already_invited_address_shows_the_pending_invitation_to_those_who_may_see_it() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     t.app.invited(&t.ada, &t.ws, "carol@acme.test").await;
     let by_bob = t.bulk(&t.bob, &["carol@acme.test"], json!({})).await;
     let r = &by_bob["data"]["createInvitations"]["results"][0];
@@ -191,7 +174,7 @@ async fn an_already_invited_address_shows_the_pending_invitation_to_those_who_ma
 
 #[tokio::test]
 async fn a_hundred_addresses_cost_the_statements_of_one() {
-    let t = Team::new(spawn_app_with(|s| s.invite_rate_per_inviter = 0).await).await;
+    let t = Team::on(spawn_app_with(|s| s.invite_rate_per_inviter = 0).await).await;
     let mut counts = Vec::new();
     for n in [1usize, 10, 100] {
         let emails: Vec<String> = (0..n).map(|i| format!("n{n}-{i}@acme.test")).collect();
@@ -210,7 +193,7 @@ async fn a_hundred_addresses_cost_the_statements_of_one() {
 
 #[tokio::test]
 async fn a_repeat_with_the_same_key_returns_the_first_result_and_sends_one_email() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     t.app.deliver_all().await;
     let vars = json!({ "ws": t.ws, "email": "carol@acme.test", "key": "k-1" });
     let first = t.app.ok(&t.ada, ONE, vars.clone()).await;
@@ -233,7 +216,7 @@ async fn a_repeat_with_the_same_key_returns_the_first_result_and_sends_one_email
 
 #[tokio::test]
 async fn a_key_used_with_other_arguments_is_idempotency_key_reused() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     t.app
         .ok(
             &t.ada,
@@ -261,7 +244,7 @@ async fn a_key_used_with_other_arguments_is_idempotency_key_reused() {
 
 #[tokio::test]
 async fn five_concurrent_repeats_of_one_key_create_once() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     let vars = json!({ "ws": t.ws, "email": "carol@acme.test", "key": "same" });
     let bodies =
         futures_util::future::join_all((0..5).map(|_| t.app.gql(Some(&t.ada), ONE, vars.clone())))
@@ -279,7 +262,7 @@ async fn five_concurrent_repeats_of_one_key_create_once() {
 
 #[tokio::test]
 async fn a_repeat_returns_the_invitations_as_they_are_now() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     let vars = json!({ "ws": t.ws, "emails": ["carol@acme.test", "bad"], "key": "b" });
     let first = t.app.ok(&t.ada, BULK, vars.clone()).await;
     let id = first["createInvitations"]["results"][0]["invitation"]["id"].clone();
@@ -294,7 +277,7 @@ async fn a_repeat_returns_the_invitations_as_they_are_now() {
 
 #[tokio::test]
 async fn a_refused_call_and_a_dry_run_keep_nothing_under_their_key() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     let refused = t
         .app
         .gql(
@@ -325,7 +308,7 @@ async fn a_refused_call_and_a_dry_run_keep_nothing_under_their_key() {
 
 #[tokio::test]
 async fn keys_are_per_caller_and_kept_24_hours() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     let a = t
         .app
         .ok(
@@ -362,7 +345,7 @@ async fn keys_are_per_caller_and_kept_24_hours() {
 
 #[tokio::test]
 async fn a_key_that_is_not_1_to_255_printable_characters_is_bad_user_input() {
-    let t = Team::new(spawn_app().await).await;
+    let t = Team::on(spawn_app().await).await;
     for key in [String::new(), "k".repeat(256), "new\nline".into()] {
         let body = t
             .app
@@ -379,7 +362,7 @@ async fn a_key_that_is_not_1_to_255_printable_characters_is_bad_user_input() {
 
 #[tokio::test]
 async fn two_concurrent_bulks_over_the_same_addresses_invite_each_once() {
-    let t = Team::new(spawn_app_with(|s| s.invite_rate_per_inviter = 0).await).await;
+    let t = Team::on(spawn_app_with(|s| s.invite_rate_per_inviter = 0).await).await;
     let emails: Vec<String> = (0..20).map(|i| format!("c{i}@acme.test")).collect();
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
     let (a, b) = tokio::join!(

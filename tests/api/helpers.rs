@@ -441,3 +441,29 @@ impl TestApp {
         fewest
     }
 }
+
+/// The usual cast: Ada owns the workspace Acme (domains acme.test and
+/// bücher.example); Bob is a member who joined through an invitation.
+pub struct Team {
+    pub app: TestApp,
+    pub ada: User,
+    pub bob: User,
+    pub ws: String,
+}
+
+impl Team {
+    pub async fn on(app: TestApp) -> Self {
+        let ada = app.user("ada@acme.test");
+        let bob = app.user("bob@acme.test");
+        let ws = app
+            .create_workspace(&ada, "Acme", &["acme.test", "bücher.example"])
+            .await;
+        app.join(&ws, &ada, &bob).await;
+        Team { app, ada, bob, ws }
+    }
+}
+
+/// A [`Team`] on a fresh app with the test settings.
+pub async fn team() -> Team {
+    Team::on(spawn_app().await).await
+}

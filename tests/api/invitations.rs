@@ -1,29 +1,9 @@
 //! SPEC "Invitations": one test per row and per refusal of the table.
 
 use crate::helpers::{
-    claims, code, reason, spawn_app, TestApp, User, ACCEPT, DELETE_INVITATION, WITHDRAW,
+    claims, code, reason, spawn_app, team, Team, ACCEPT, DELETE_INVITATION, WITHDRAW,
 };
 use serde_json::{json, Value};
-
-/// A workspace `acme` (domains acme.test and bücher.example) owned by Ada,
-/// with Bob as a member who joined through an invitation.
-struct Team {
-    app: TestApp,
-    ada: User,
-    bob: User,
-    ws: String,
-}
-
-async fn team() -> Team {
-    let app = spawn_app().await;
-    let ada = app.user("ada@acme.test");
-    let bob = app.user("bob@acme.test");
-    let ws = app
-        .create_workspace(&ada, "Acme", &["acme.test", "bücher.example"])
-        .await;
-    app.join(&ws, &ada, &bob).await;
-    Team { app, ada, bob, ws }
-}
 
 const GET: &str =
     "query($id: ID!) { invitation(id: $id) { id status email emailDelivery { status } } }";

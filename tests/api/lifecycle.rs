@@ -1,29 +1,9 @@
 //! SPEC Part 2 "Expiry, resend, decline" and "History": one test per rule,
 //! and the races between them.
 
-use crate::helpers::{code, reason, spawn_app, spawn_app_with, TestApp, User, ACCEPT, WITHDRAW};
+use crate::helpers::{code, reason, spawn_app_with, team, Team, User, ACCEPT, WITHDRAW};
 use serde_json::{json, Value};
 use std::time::Duration;
-
-/// Ada owns Acme (acme.test); Bob is a plain member.
-struct Team {
-    app: TestApp,
-    ada: User,
-    bob: User,
-    ws: String,
-}
-
-async fn team_with(app: TestApp) -> Team {
-    let ada = app.user("ada@acme.test");
-    let bob = app.user("bob@acme.test");
-    let ws = app.create_workspace(&ada, "Acme", &["acme.test"]).await;
-    app.join(&ws, &ada, &bob).await;
-    Team { app, ada, bob, ws }
-}
-
-async fn team() -> Team {
-    team_with(spawn_app().await).await
-}
 
 const CREATE: &str = "mutation($ws: ID!, $email: String!, $role: WorkspaceRole, $expiresIn: Duration) {
   createInvitation(workspaceId: $ws, email: $email, role: $role, expiresIn: $expiresIn) { id status role expiresAt } }";
@@ -296,8 +276,7 @@ async fn a_resend_within_the_cooldown_is_rate_limited() {
 
 #[tokio::test]
 async fn an_invitation_is_resent_five_times_at_most() {
-    let t =
-        team_with(spawn_app_with(|s| s.invitation_resend_cooldown = Duration::ZERO).await).await;
+    let t = Team::on(spawn_app_with(|s| s.invitation_resend_cooldown = Duration::ZERO).await).await;
     let id = t.invite("carol@acme.test", "P1D").await;
     for _ in 0..5 {
         t.app.ok(&t.ada, RESEND, json!({ "id": id })).await;
@@ -308,7 +287,7 @@ async fn an_invitation_is_resent_five_times_at_most() {
 
 #[tokio::test]
 async fn a_resend_counts_against_the_invitation_rate_limits() {
-    let t = team_with(spawn_app_with(|s| s.invite_rate_per_inviter = 2).await).await;
+    let t = Team::on(spawn_app_with(|s| s.invite_rate_per_inviter = 2).await).await;
     // Ada sent Bob's invitation already: one of her two.
     let id = t.invite("carol@acme.test", "P1D").await;
     let body = t.app.gql(Some(&t.ada), RESEND, json!({ "id": id })).await;
