@@ -133,25 +133,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address
     // they embed.
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-        return is_public_v4(Ipv4Addr::new(
-            (s[6] >> 8) as u8,
-            s[6] as u8,
-            (s[7] >> 8) as u8,
-            s[7] as u8,
-        ));
+        return is_public_v4(v4_of(s[6], s[7]));
     }
     if s[0] == 0x2002 {
-        return is_public_v4(Ipv4Addr::new(
-            (s[1] >> 8) as u8,
-            s[1] as u8,
-            (s[2] >> 8) as u8,
-            s[2] as u8,
-        ));
+        return is_public_v4(v4_of(s[1], s[2]));
     }
     let global_unicast = (s[0] & 0xe000) == 0x2000; // 2000::/3
     let documentation = s[0] == 0x2001 && s[1] == 0x0db8;
     let teredo = s[0] == 0x2001 && s[1] == 0;
     global_unicast && !documentation && !teredo
+}
+
+/// The IPv4 address two IPv6 segments carry.
+fn v4_of(high: u16, low: u16) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(high) << 16) | u32::from(low))
 }
 
 #[cfg(test)]
