@@ -19,6 +19,7 @@ pub mod error;
 pub mod graphql;
 pub mod health;
 pub mod http;
+pub mod live;
 pub mod mail;
 pub mod metrics;
 pub mod startup;

@@ -14,6 +14,7 @@ mod m20261126_000002_invitations;
 mod m20261126_000003_rate_limits;
 mod m20261202_000004_lifecycle;
 mod m20261202_000005_idempotency;
+mod m20261202_000006_event_notify;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_rate_limits::Migration),
             Box::new(m20261202_000004_lifecycle::Migration),
             Box::new(m20261202_000005_idempotency::Migration),
+            Box::new(m20261202_000006_event_notify::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ mod hostile;
 mod http;
 mod invitations;
 mod lifecycle;
+mod live;
 mod mail;
 mod migrations;
 mod observability;

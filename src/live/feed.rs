@@ -1,0 +1,264 @@
+//! Every committed history event, once, to every receiver in this process.
+//!
+//! On PostgreSQL the feed listens on `invitation_events` (a trigger sends
+//! each new event's id, on commit only, to every process sharing the
+//! database) and reads each announced event. When the listener's
+//! connection is lost, sqlx reconnects it, and the feed catches up from
+//! the table: events of the last [`LOOKBACK`] ids it has not yet published.
+//! On SQLite (one writer, in this process, so ids commit in order) the
+//! feed reads the table's tail every [`POLL`] while anyone listens.
+
+use sea_orm::{
+    sqlx::postgres::PgListener, ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use std::{
+    collections::{HashSet, VecDeque},
+    sync::Arc,
+    time::Duration,
+};
+use tokio::sync::{broadcast, watch};
+
+use entity::invitation_event as event;
+
+use crate::error::Result;
+
+/// The channel the trigger of migration `m20261202_000006` notifies.
+pub const CHANNEL: &str = "invitation_events";
+/// How far back a reconnected listener looks for events it missed.
+pub const LOOKBACK: i64 = 1000;
+/// SQLite's tail is read this often.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// Cheap to clone: clones share the receivers.
+#[derive(Clone)]
+pub struct Feed {
+    tx: broadcast::Sender<Arc<event::Model>>,
+    ready: watch::Sender<bool>,
+}
+
+impl Default for Feed {
+    fn default() -> Self {
+        Self {
+            tx: broadcast::channel(1024).0,
+            ready: watch::channel(false).0,
+        }
+    }
+}
+
+/// The ids published lately, so a catch-up publishes none twice.
+#[derive(Default)]
+struct Recent {
+    order: VecDeque<i64>,
+    ids: HashSet<i64>,
+}
+
+impl Recent {
+    /// Whether `id` is new (and now remembered).
+    fn first_time(&mut self, id: i64) -> bool {
+        if !self.ids.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > 4 * LOOKBACK as usize {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+impl Feed {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<event::Model>> {
+        self.tx.subscribe()
+    }
+
+    /// Resolves once the feed listens (events committed from then on are
+    /// published).
+    pub async fn ready(&self) {
+        let mut ready = self.ready.subscribe();
+        let _ = ready.wait_for(|r| *r).await;
+    }
+
+    fn publish(&self, events: Vec<event::Model>, recent: &mut Recent) {
+        for e in events {
+            if recent.first_time(e.id) {
+                // No receiver is no error: nobody is listening.
+                let _ = self.tx.send(Arc::new(e));
+            }
+        }
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(self, db: DatabaseConnection, mut stop: watch::Receiver<bool>) {
+        let run = async {
+            match db.get_database_backend() {
+                DatabaseBackend::Postgres => self.listen(&db).await,
+                _ => self.tail(&db).await,
+            }
+        };
+        tokio::select! {
+            _ = run => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+    }
+
+    async fn listen(&self, db: &DatabaseConnection) {
+        let mut recent = Recent::default();
+        // Events before the feed first listened are history, not news.
+        let mut floor: Option<i64> = None;
+        loop {
+            let listening = async {
+                let mut listener =
+                    PgListener::connect_with(db.get_postgres_connection_pool()).await?;
+                listener.listen(CHANNEL).await?;
+                Ok::<_, sea_orm::sqlx::Error>(listener)
+            };
+            let mut listener = match listening.await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "live feed could not listen; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = self.catch_up(db, &mut floor, &mut recent).await {
+                tracing::warn!(error = ?e, "live feed could not catch up");
+            }
+            self.ready.send_replace(true);
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(n)) => {
+                        let Ok(id) = n.payload().parse::<i64>() else {
+                            continue;
+                        };
+                        match by_ids(db, &[id]).await {
+                            Ok(events) => self.publish(events, &mut recent),
+                            Err(e) => {
+                                tracing::warn!(error = ?e, event_id = id, "live feed could not read an event")
+                            }
+                        }
+                    }
+                    // The connection was lost and is back: what was
+                    // announced meanwhile is in the table.
+                    Ok(None) => {
+                        if let Err(e) = self.catch_up(db, &mut floor, &mut recent).await {
+                            tracing::warn!(error = ?e, "live feed could not catch up");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live feed lost its listener; reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Publishes the events of the last [`LOOKBACK`] ids not yet
+    /// published; the first call only notes where news starts.
+    async fn catch_up(
+        &self,
+        db: &DatabaseConnection,
+        floor: &mut Option<i64>,
+        recent: &mut Recent,
+    ) -> Result<()> {
+        let newest = newest_id(db).await?;
+        let Some(start) = *floor else {
+            *floor = Some(newest);
+            return Ok(());
+        };
+        let from = start.max(newest - LOOKBACK);
+        let events = event::Entity::find()
+            .filter(event::Column::Id.gt(from))
+            .order_by_asc(event::Column::Id)
+            .all(db)
+            .await?;
+        self.publish(events, recent);
+        Ok(())
+    }
+
+    async fn tail(&self, db: &DatabaseConnection) {
+        let mut recent = Recent::default();
+        let mut last: Option<i64> = None;
+        self.ready.send_replace(true);
+        loop {
+            if self.tx.receiver_count() == 0 {
+                // Nobody listens: news starts when somebody does.
+                last = None;
+            } else {
+                match self.read_tail(db, &mut last, &mut recent).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = ?e, "live feed could not read new events"),
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Whether there may be more to read at once.
+    async fn read_tail(
+        &self,
+        db: &DatabaseConnection,
+        last: &mut Option<i64>,
+        recent: &mut Recent,
+    ) -> Result<bool> {
+        let Some(after) = *last else {
+            *last = Some(newest_id(db).await?);
+            return Ok(false);
+        };
+        let events = event::Entity::find()
+            .filter(event::Column::Id.gt(after))
+            .order_by_asc(event::Column::Id)
+            .limit(500)
+            .all(db)
+            .await?;
+        let full = events.len() == 500;
+        if let Some(e) = events.last() {
+            *last = Some(e.id);
+        }
+        self.publish(events, recent);
+        Ok(full)
+    }
+}
+
+async fn newest_id(db: &DatabaseConnection) -> Result<i64> {
+    let newest = event::Entity::find()
+        .order_by_desc(event::Column::Id)
+        .one(db)
+        .await?;
+    Ok(newest.map_or(0, |e| e.id))
+}
+
+async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<event::Model>> {
+    Ok(event::Entity::find()
+        .filter(event::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(event::Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_published_once_even_when_a_catch_up_reads_it_again() {
+        let mut recent = Recent::default();
+        assert!(recent.first_time(7));
+        assert!(!recent.first_time(7));
+        assert!(recent.first_time(8));
+    }
+
+    #[test]
+    fn the_memory_of_published_ids_is_bounded() {
+        let mut recent = Recent::default();
+        for id in 0..10 * LOOKBACK {
+            recent.first_time(id);
+        }
+        assert_eq!(recent.ids.len(), 4 * LOOKBACK as usize);
+        assert!(!recent.first_time(10 * LOOKBACK - 1));
+    }
+}
