@@ -254,6 +254,24 @@ pub struct Settings {
     /// after a crash the email is taken up again once this has passed.
     #[arg(long, env = "MAIL_LEASE", global = true, default_value = "10s", value_parser = parse_duration)]
     pub mail_lease: Duration,
+    /// Subscriptions one WebSocket may hold at once.
+    #[arg(
+        long,
+        env = "GRAPHQL_MAX_SUBSCRIPTIONS",
+        global = true,
+        default_value_t = 10
+    )]
+    pub graphql_max_subscriptions: usize,
+    /// Let webhooks point at `http://` and private, loopback and link-local
+    /// addresses (development and tests only).
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE", global = true, default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+    /// How long a webhook receiver has to answer one delivery.
+    #[arg(long, env = "WEBHOOK_TIMEOUT", global = true, default_value = "10s", value_parser = parse_duration)]
+    pub webhook_timeout: Duration,
+    /// Attempts before a webhook delivery is FAILED.
+    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", global = true, default_value_t = 8)]
+    pub webhook_max_attempts: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

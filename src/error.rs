@@ -41,6 +41,7 @@ pub enum Reason {
     InvalidIdempotencyKey,
     IdempotencyKeyReused,
     InvalidUrl,
+    TooManySubscriptions,
 }
 
 /// Deliberately not `Display`: async-graphql turns any `Display` type into

@@ -19,6 +19,7 @@ use crate::domain::rate_limit::RateLimits;
 use crate::graphql::{self, limits::ShapeLimits, Limits, Policy, Services};
 use crate::health::Health;
 use crate::http::{self, middleware, AppState, HttpLimits};
+use crate::live::Feed;
 use crate::mail::{message::Sender, EmailChannel, Mailer, SmtpConfig};
 use crate::metrics::Metrics;
 
@@ -32,6 +33,7 @@ pub struct Application {
     metrics: Arc<Metrics>,
     worker: Option<EmailWorker>,
     wakeup: Wakeup,
+    feed: Feed,
     health: Health,
     pub dev_mode: bool,
 }
@@ -199,6 +201,7 @@ impl Application {
         let metrics = Arc::new(Metrics::new());
         let db = database(settings, &metrics).await?;
         let wakeup = Wakeup::default();
+        let feed = Feed::default();
         let health = Health::default();
         let worker = if settings.mail_worker {
             Some(email_worker(settings, db.clone(), &metrics)?)
@@ -223,6 +226,7 @@ impl Application {
             },
             Services {
                 wakeup: wakeup.clone(),
+                feed: feed.clone(),
                 policy: Policy {
                     rate_limits: RateLimits {
                         per_inviter: settings.invite_rate_per_inviter,
@@ -243,6 +247,7 @@ impl Application {
             body_timeout: settings.request_body_timeout,
             max_batch: settings.graphql_max_batch,
             request_timeout: settings.request_timeout,
+            max_subscriptions: settings.graphql_max_subscriptions.max(1),
         };
         let state = web::Data::new(
             AppState::new(
@@ -254,6 +259,7 @@ impl Application {
                 limits,
                 settings.graphql_trusted_documents.as_deref(),
                 settings.graphql_persisted_queries,
+                settings.cors_allowed_origins.clone(),
             )
             .map_err(StartupError)?,
         );
@@ -281,6 +287,7 @@ impl Application {
             metrics,
             worker,
             wakeup,
+            feed,
             health,
             dev_mode,
         })
@@ -310,6 +317,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let watcher = tokio::spawn(self.health.clone().watch(self.db.clone()));
+        // The feed's own reads (SQLite's tail, polled) stay out of the
+        // statement counter, which measures requests and deliveries.
+        let mut feed_db = self.db.clone();
+        feed_db.set_metric_callback(|_| {});
+        let feed = tokio::spawn(self.feed.run(feed_db, stopped.clone()));
         let serve = async {
             let served = self.server.await;
             let _ = stop.send(true);
@@ -325,6 +337,7 @@ impl Application {
         };
         let (served, ()) = tokio::join!(serve, deliver);
         watcher.abort();
+        feed.abort();
         served
     }
 }

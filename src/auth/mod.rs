@@ -121,6 +121,13 @@ impl Verifier {
     /// (HS256 with a secret; RS256 or ES256, as the key says, with a key
     /// set), so `alg: none` and algorithm confusion are refused.
     pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        Ok(self.verify_session(token).await?.0)
+    }
+
+    /// As [`Verifier::verify`], with the moment the token stops being
+    /// accepted (`exp` plus the clock-skew allowance): a WebSocket that
+    /// outlives it is closed.
+    pub async fn verify_session(&self, token: &str) -> Result<(Identity, SystemTime), AuthError> {
         let invalid = |e: &dyn std::fmt::Display| AuthError(format!("Invalid token: {e}"));
         let header = decode_header(token).map_err(|e| invalid(&e))?;
         let (key, algorithm) = match &self.keys {
@@ -146,12 +153,15 @@ impl Verifier {
                 "Invalid token: `sub` and `email` are required".into(),
             ));
         }
-        Ok(Identity {
+        let until =
+            UNIX_EPOCH + Duration::from_secs(claims.exp.saturating_add(self.rules.leeway_secs));
+        let identity = Identity {
             subject: claims.sub,
             email,
             name: claims.name,
             email_verified: claims.email_verified.unwrap_or(true),
-        })
+        };
+        Ok((identity, until))
     }
 }
 

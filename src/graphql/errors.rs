@@ -109,6 +109,7 @@ fn reason_name(reason: Reason) -> &'static str {
         Reason::InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
         Reason::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
         Reason::InvalidUrl => "INVALID_URL",
+        Reason::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
     }
 }
 

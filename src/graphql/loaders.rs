@@ -88,3 +88,24 @@ impl Loader<InvitationId> for EventsLoader {
         Ok(by)
     }
 }
+
+/// Empties the caches of the request's loaders: a subscription does so
+/// before each event, so a long-lived socket reads fresh rows.
+pub(crate) fn forget(ctx: &async_graphql::Context<'_>) {
+    use super::context::loader;
+    if let Ok(l) = loader::<ProfileLoader>(ctx) {
+        l.clear::<ProfileId>();
+    }
+    if let Ok(l) = loader::<WorkspaceLoader>(ctx) {
+        l.clear::<WorkspaceId>();
+    }
+    if let Ok(l) = loader::<RoleLoader>(ctx) {
+        l.clear::<(WorkspaceId, ProfileId)>();
+    }
+    if let Ok(l) = loader::<DeliveryLoader>(ctx) {
+        l.clear::<InvitationId>();
+    }
+    if let Ok(l) = loader::<EventsLoader>(ctx) {
+        l.clear::<InvitationId>();
+    }
+}

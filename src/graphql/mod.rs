@@ -14,17 +14,19 @@ pub mod page;
 pub mod partial;
 mod profile;
 mod scalars;
+mod subscription;
 mod workspace;
 
 use async_graphql::{
     dataloader::{DataLoader, HashMapCache},
     extensions::Tracing,
-    EmptySubscription, MergedObject, Schema,
+    MergedObject, MergedSubscription, Schema,
 };
 use sea_orm::DatabaseConnection;
 
 use crate::delivery::Wakeup;
 use crate::domain::{invitations::ResendLimits, rate_limit::RateLimits};
+use crate::live::Feed;
 
 pub use context::Auth;
 
@@ -43,7 +45,10 @@ pub struct Mutation(
     bulk::BulkMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(subscription::InvitationSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Limits on what one query may ask for, and whether the schema can be
 /// introspected. (Aliases and root fields are checked by the edge, with
@@ -83,18 +88,25 @@ impl Policy {
 /// What the schema needs besides the database.
 pub struct Services {
     pub wakeup: Wakeup,
+    /// Committed history events, for subscriptions.
+    pub feed: Feed,
     pub policy: Policy,
 }
 
 pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(db)
-        .data(services.wakeup)
-        .data(services.policy)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_directives(limits.max_directives)
-        .limit_recursive_depth(64);
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .data(db)
+    .data(services.wakeup)
+    .data(services.feed)
+    .data(services.policy)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_directives(limits.max_directives)
+    .limit_recursive_depth(64);
     if limits.resolver_spans {
         builder = builder.extension(Tracing);
     }
@@ -111,9 +123,13 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) 
 
 /// The SDL as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
 }
 
 /// Attaches what one request needs: who is asking, and fresh dataloaders

@@ -10,7 +10,7 @@ use super::{
     graphiql,
     request::{self, Incoming, Refused},
     response::{self, Refusal},
-    AppState, RequestId,
+    websocket, AppState, RequestId,
 };
 use crate::graphql::{
     self,
@@ -30,7 +30,14 @@ pub(crate) async fn post(
     }
 }
 
-pub(crate) async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub(crate) async fn get(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if websocket::wanted(&req) {
+        return websocket::upgrade(req, payload, state).await;
+    }
     if graphiql::wanted(&req) {
         return graphiql::page();
     }

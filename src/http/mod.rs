@@ -13,6 +13,7 @@ pub mod middleware;
 mod probes;
 mod request;
 mod response;
+mod websocket;
 
 use actix_web::web;
 use sea_orm::DatabaseConnection;
@@ -38,6 +39,7 @@ impl AppState {
         limits: HttpLimits,
         trusted_documents: Option<&std::path::Path>,
         persisted_queries: usize,
+        allowed_origins: Vec<String>,
     ) -> Result<Self, String> {
         let types = OutputTypes::from_sdl(&schema.sdl());
         Ok(Self {
@@ -49,6 +51,7 @@ impl AppState {
             metrics,
             health,
             limits,
+            allowed_origins,
         })
     }
 }
@@ -66,6 +69,8 @@ pub struct HttpLimits {
     pub max_batch: usize,
     /// Longer GraphQL executions are answered with an error.
     pub request_timeout: Duration,
+    /// Operations one WebSocket may run at once.
+    pub max_subscriptions: usize,
 }
 
 pub struct AppState {
@@ -78,6 +83,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub health: Health,
     pub limits: HttpLimits,
+    /// `CORS_ALLOWED_ORIGINS`, which WebSockets are checked against too.
+    allowed_origins: Vec<String>,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

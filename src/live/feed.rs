@@ -6,7 +6,10 @@
 //! connection is lost, sqlx reconnects it, and the feed catches up from
 //! the table: events of the last [`LOOKBACK`] ids it has not yet published.
 //! On SQLite (one writer, in this process, so ids commit in order) the
-//! feed reads the table's tail every [`POLL`] while anyone listens.
+//! feed reads the table's tail every [`POLL`] while anyone listens, and
+//! keeps its place every [`IDLE_POLL`] while nobody does (so a new
+//! subscriber misses nothing committed after it subscribed; it may hear a
+//! few events from just before).
 
 use sea_orm::{
     sqlx::postgres::PgListener, ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
@@ -17,7 +20,7 @@ use std::{
     sync::Arc,
     time::Duration,
 };
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, Notify};
 
 use entity::invitation_event as event;
 
@@ -27,14 +30,18 @@ use crate::error::Result;
 pub const CHANNEL: &str = "invitation_events";
 /// How far back a reconnected listener looks for events it missed.
 pub const LOOKBACK: i64 = 1000;
-/// SQLite's tail is read this often.
+/// SQLite's tail is read this often while anyone listens.
 pub const POLL: Duration = Duration::from_millis(100);
+/// And its place kept this often while nobody does.
+pub const IDLE_POLL: Duration = Duration::from_secs(1);
 
 /// Cheap to clone: clones share the receivers.
 #[derive(Clone)]
 pub struct Feed {
     tx: broadcast::Sender<Arc<event::Model>>,
     ready: watch::Sender<bool>,
+    /// A new subscriber wakes an idle SQLite tail.
+    wake: Arc<Notify>,
 }
 
 impl Default for Feed {
@@ -42,6 +49,27 @@ impl Default for Feed {
         Self {
             tx: broadcast::channel(1024).0,
             ready: watch::channel(false).0,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// One subscriber's receiver (see [`Feed::subscribe_from_now`]).
+pub struct Subscriber {
+    rx: broadcast::Receiver<Arc<event::Model>>,
+    floor: Option<i64>,
+}
+
+impl Subscriber {
+    /// The next event; an error if the subscriber fell behind (and missed
+    /// some) or the feed stopped.
+    pub async fn recv(&mut self) -> Result<Arc<event::Model>, broadcast::error::RecvError> {
+        loop {
+            let e = self.rx.recv().await?;
+            if self.floor.is_some_and(|floor| e.id <= floor) {
+                continue;
+            }
+            return Ok(e);
         }
     }
 }
@@ -71,7 +99,22 @@ impl Recent {
 
 impl Feed {
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<event::Model>> {
-        self.tx.subscribe()
+        let rx = self.tx.subscribe();
+        self.wake.notify_one();
+        rx
+    }
+
+    /// A receiver of the events committed from now on. On SQLite, whose
+    /// tail is polled, the newest event now is the floor: events up to it
+    /// were committed before and are skipped. (On PostgreSQL the listener
+    /// hears only what commits after, and ids need not commit in order.)
+    pub async fn subscribe_from_now(&self, db: &DatabaseConnection) -> Result<Subscriber> {
+        let rx = self.subscribe();
+        let floor = match db.get_database_backend() {
+            DatabaseBackend::Postgres => None,
+            _ => Some(newest_id(db).await?),
+        };
+        Ok(Subscriber { rx, floor })
     }
 
     /// Resolves once the feed listens (events committed from then on are
@@ -181,20 +224,38 @@ impl Feed {
 
     async fn tail(&self, db: &DatabaseConnection) {
         let mut recent = Recent::default();
-        let mut last: Option<i64> = None;
+        let mut last = loop {
+            match newest_id(db).await {
+                Ok(id) => break id,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "live feed could not read the events table; retrying");
+                    tokio::time::sleep(IDLE_POLL).await;
+                }
+            }
+        };
         self.ready.send_replace(true);
         loop {
-            if self.tx.receiver_count() == 0 {
-                // Nobody listens: news starts when somebody does.
-                last = None;
+            let pause = if self.tx.receiver_count() == 0 {
+                // Nobody listens: keep the place, publish nothing.
+                match newest_id(db).await {
+                    Ok(id) => last = last.max(id),
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "live feed could not read the events table")
+                    }
+                }
+                IDLE_POLL
             } else {
                 match self.read_tail(db, &mut last, &mut recent).await {
                     Ok(true) => continue,
                     Ok(false) => {}
                     Err(e) => tracing::warn!(error = ?e, "live feed could not read new events"),
                 }
+                POLL
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.wake.notified() => {}
             }
-            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -202,22 +263,18 @@ impl Feed {
     async fn read_tail(
         &self,
         db: &DatabaseConnection,
-        last: &mut Option<i64>,
+        last: &mut i64,
         recent: &mut Recent,
     ) -> Result<bool> {
-        let Some(after) = *last else {
-            *last = Some(newest_id(db).await?);
-            return Ok(false);
-        };
         let events = event::Entity::find()
-            .filter(event::Column::Id.gt(after))
+            .filter(event::Column::Id.gt(*last))
             .order_by_asc(event::Column::Id)
             .limit(500)
             .all(db)
             .await?;
         let full = events.len() == 500;
         if let Some(e) = events.last() {
-            *last = Some(e.id);
+            *last = e.id;
         }
         self.publish(events, recent);
         Ok(full)

@@ -3,4 +3,4 @@
 
 pub mod feed;
 
-pub use feed::Feed;
+pub use feed::{Feed, Subscriber};

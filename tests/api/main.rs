@@ -28,4 +28,6 @@ mod rate_limits;
 mod roles;
 mod schema;
 mod smtp_sink;
+mod subscriptions;
 mod workspaces;
+mod ws_client;

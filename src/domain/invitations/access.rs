@@ -1,7 +1,7 @@
 //! Who may do what with one invitation: every permission derives from how
 //! the caller stands to it.
 
-use entity::{invitation, membership::Role};
+use entity::{invitation, invitation_event::EventKind, membership::Role};
 
 use crate::domain::{caller::Caller, members::is_manager};
 use crate::error::{Error, Result};
@@ -33,6 +33,24 @@ impl Standing {
     /// Withdraw, delete, and see `emailDelivery`: the creator or a manager.
     pub fn may_manage(self) -> bool {
         self.creator || self.manager
+    }
+
+    /// Whether a live event of `kind` reaches this viewer: any event of an
+    /// invitation they may view, but the email's own events (`EMAIL_*`)
+    /// only to the creator and managers, who see `emailDelivery`.
+    pub fn may_hear(self, kind: EventKind) -> bool {
+        let email_event = matches!(
+            kind,
+            EventKind::EmailSent
+                | EventKind::EmailAttemptFailed
+                | EventKind::EmailFailed
+                | EventKind::EmailCancelled
+        );
+        if email_event {
+            self.may_manage()
+        } else {
+            self.may_view()
+        }
     }
 
     /// For withdraw and delete: the recipient is told no, anyone else is
@@ -147,6 +165,24 @@ mod tests {
         let i = inv(creator, "r@x.com");
         assert!(Standing::of(&i, Some(Role::Admin), &caller(admin, "a@x.com")).may_manage());
         assert!(!Standing::of(&i, Some(Role::Member), &caller(member, "m@x.com")).may_view());
+    }
+
+    #[test]
+    fn a_live_event_reaches_viewers_and_email_events_only_creator_and_managers() {
+        let (creator, owner, other) = people();
+        let i = inv(creator, "r@x.com");
+        let s = |id, email| Standing::of(&i, role(owner, id), &caller(id, email));
+        for kind in [EventKind::Accepted, EventKind::Created, EventKind::Expired] {
+            assert!(s(creator, "c@x.com").may_hear(kind));
+            assert!(s(owner, "o@x.com").may_hear(kind));
+            assert!(s(other, "r@x.com").may_hear(kind));
+            assert!(!s(other, "s@x.com").may_hear(kind));
+        }
+        for kind in [EventKind::EmailSent, EventKind::EmailFailed] {
+            assert!(s(creator, "c@x.com").may_hear(kind));
+            assert!(s(owner, "o@x.com").may_hear(kind));
+            assert!(!s(other, "r@x.com").may_hear(kind));
+        }
     }
 
     #[test]

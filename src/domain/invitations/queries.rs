@@ -58,6 +58,21 @@ pub async fn get(
     Ok(inv)
 }
 
+/// The invitation of a live `event` as it is now, if the caller may hear
+/// of that event (visibility is checked at each event: a viewer who is no
+/// longer a manager stops hearing); `None` when it is gone or not theirs.
+pub async fn for_live_event(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    event: &entity::invitation_event::Model,
+) -> Result<Option<invitation::Model>> {
+    match load(db, caller, InvitationId(event.invitation_id)).await {
+        Ok((inv, standing)) => Ok(standing.may_hear(event.kind).then_some(inv)),
+        Err(Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The three listings of invitations.
 #[derive(Debug, Clone, Copy)]
 pub enum Listing {
