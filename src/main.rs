@@ -68,12 +68,14 @@ async fn serve(settings: &Settings) -> Result<(), StartupError> {
 async fn worker(settings: &Settings) -> Result<(), StartupError> {
     let metrics = Metrics::new();
     let db = startup::database(settings, &metrics).await?;
-    let worker = startup::email_worker(settings, db.clone(), &metrics)?;
+    let emails = startup::email_worker(settings, db.clone(), &metrics)?;
+    let webhooks = startup::webhook_worker(settings, db.clone(), &metrics)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let health = invitations::health::Health::default();
     let running = async {
         tokio::join!(
-            startup::run_worker(worker, Wakeup::default(), stopped.clone(), health),
+            startup::run_worker(emails, Wakeup::default(), stopped.clone(), health.clone()),
+            startup::run_worker(webhooks, Wakeup::default(), stopped.clone(), health),
             startup::run_sweeper(db, stopped),
         )
     };

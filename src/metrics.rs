@@ -62,6 +62,8 @@ pub struct Metrics {
     pub emails_retried: Counter,
     pub emails_failed: Counter,
     pub email_send_duration: Histogram,
+    /// Webhook deliveries, by the same counters as emails.
+    pub webhooks: DeliveryMetrics,
     pool_connections: Family<StateLabels, Gauge>,
     outbox_rows: Family<StatusLabels, Gauge>,
     /// Operation names are chosen by clients: only this many distinct ones
@@ -89,6 +91,10 @@ impl Metrics {
         let emails_retried = Counter::default();
         let emails_failed = Counter::default();
         let email_send_duration = latency();
+        let webhooks = DeliveryMetrics {
+            send_duration: Some(latency()),
+            ..DeliveryMetrics::default()
+        };
         let pool_connections = Family::<StateLabels, Gauge>::default();
         let outbox_rows = Family::<StatusLabels, Gauge>::default();
         registry.register(
@@ -128,6 +134,28 @@ impl Metrics {
             email_send_duration.clone(),
         );
         registry.register(
+            "webhooks_sent",
+            "Webhook deliveries a receiver answered with 2xx",
+            webhooks.sent.clone(),
+        );
+        registry.register(
+            "webhooks_retried",
+            "Failed webhook attempts that will be retried",
+            webhooks.retried.clone(),
+        );
+        registry.register(
+            "webhooks_failed",
+            "Webhook deliveries given up on",
+            webhooks.failed.clone(),
+        );
+        if let Some(h) = &webhooks.send_duration {
+            registry.register(
+                "webhook_send_duration_seconds",
+                "Time for a webhook receiver to answer one delivery",
+                h.clone(),
+            );
+        }
+        registry.register(
             "db_pool_connections",
             "Database pool connections by state",
             pool_connections.clone(),
@@ -147,6 +175,7 @@ impl Metrics {
             emails_retried,
             emails_failed,
             email_send_duration,
+            webhooks,
             pool_connections,
             outbox_rows,
             operations: Mutex::new(HashSet::new()),

@@ -16,22 +16,26 @@ use crate::auth;
 use crate::config::Settings;
 use crate::delivery::{Channel, Wakeup, Worker, WorkerConfig};
 use crate::domain::rate_limit::RateLimits;
+use crate::domain::values::webhook_url::Reach;
 use crate::graphql::{self, limits::ShapeLimits, Limits, Policy, Services};
 use crate::health::Health;
 use crate::http::{self, middleware, AppState, HttpLimits};
 use crate::live::Feed;
 use crate::mail::{message::Sender, EmailChannel, Mailer, SmtpConfig};
 use crate::metrics::Metrics;
+use crate::webhook::WebhookChannel;
 
 /// The worker that sends invitation emails.
 pub type EmailWorker = Worker<EmailChannel>;
+/// The worker that calls webhooks.
+pub type WebhookWorker = Worker<WebhookChannel>;
 
 pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
     metrics: Arc<Metrics>,
-    worker: Option<EmailWorker>,
+    worker: Option<(EmailWorker, WebhookWorker)>,
     wakeup: Wakeup,
     feed: Feed,
     health: Health,
@@ -145,6 +149,26 @@ pub fn email_worker(
     Ok(Worker::new(db, channel, worker_config(settings)).with_metrics(metrics.email_delivery()))
 }
 
+/// The webhook worker, as `serve` and `worker` run it: one delivery per
+/// claim, so a slow receiver holds one lane for at most `WEBHOOK_TIMEOUT`.
+pub fn webhook_worker(
+    settings: &Settings,
+    db: DatabaseConnection,
+    metrics: &Metrics,
+) -> Result<WebhookWorker, StartupError> {
+    let channel = WebhookChannel::new(
+        Reach::from_allow_private(settings.webhook_allow_private),
+        settings.webhook_timeout,
+    )
+    .map_err(StartupError)?;
+    let config = WorkerConfig {
+        batch_size: 1,
+        max_attempts: settings.webhook_max_attempts.max(1),
+        ..worker_config(settings)
+    };
+    Ok(Worker::new(db, channel, config).with_metrics(metrics.webhooks.clone()))
+}
+
 /// Runs a worker until `stop`, on a task of its own so that a panic in it
 /// is reported rather than taking the caller down; `health` knows whether
 /// it runs.
@@ -204,7 +228,10 @@ impl Application {
         let feed = Feed::default();
         let health = Health::default();
         let worker = if settings.mail_worker {
-            Some(email_worker(settings, db.clone(), &metrics)?)
+            Some((
+                email_worker(settings, db.clone(), &metrics)?,
+                webhook_worker(settings, db.clone(), &metrics)?,
+            ))
         } else {
             None
         };
@@ -235,6 +262,7 @@ impl Application {
                     },
                     expiry_min: settings.invitation_expiry_min,
                     resend_cooldown: settings.invitation_resend_cooldown,
+                    webhook_reach: Reach::from_allow_private(settings.webhook_allow_private),
                 },
             },
         );
@@ -328,9 +356,15 @@ impl Application {
             served
         };
         let deliver = async {
-            if let Some(worker) = self.worker {
+            if let Some((emails, webhooks)) = self.worker {
                 tokio::join!(
-                    run_worker(worker, self.wakeup, stopped.clone(), self.health),
+                    run_worker(
+                        emails,
+                        self.wakeup.clone(),
+                        stopped.clone(),
+                        self.health.clone()
+                    ),
+                    run_worker(webhooks, self.wakeup, stopped.clone(), self.health),
                     run_sweeper(self.db.clone(), stopped),
                 );
             }

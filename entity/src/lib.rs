@@ -10,4 +10,6 @@ pub mod invitation_event;
 pub mod membership;
 pub mod profile;
 pub mod rate_event;
+pub mod webhook;
+pub mod webhook_delivery;
 pub mod workspace;

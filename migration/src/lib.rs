@@ -15,6 +15,7 @@ mod m20261126_000003_rate_limits;
 mod m20261202_000004_lifecycle;
 mod m20261202_000005_idempotency;
 mod m20261202_000006_event_notify;
+mod m20261204_000007_webhooks;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_lifecycle::Migration),
             Box::new(m20261202_000005_idempotency::Migration),
             Box::new(m20261202_000006_event_notify::Migration),
+            Box::new(m20261204_000007_webhooks::Migration),
         ]
     }
 }

@@ -52,6 +52,7 @@ id!(
 );
 id!(WorkspaceId);
 id!(InvitationId);
+id!(WebhookId);
 
 /// The ids of `items`, each once, sorted (for batched look-ups).
 pub fn distinct<T, I: Ord>(items: impl IntoIterator<Item = T>, id: impl Fn(T) -> I) -> Vec<I> {

@@ -12,6 +12,7 @@ pub mod profiles;
 pub mod rate_limit;
 pub mod team;
 pub mod values;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use crate::clock::now;

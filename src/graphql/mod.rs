@@ -15,6 +15,7 @@ pub mod partial;
 mod profile;
 mod scalars;
 mod subscription;
+mod webhook;
 mod workspace;
 
 use async_graphql::{
@@ -25,6 +26,7 @@ use async_graphql::{
 use sea_orm::DatabaseConnection;
 
 use crate::delivery::Wakeup;
+use crate::domain::values::webhook_url::Reach;
 use crate::domain::{invitations::ResendLimits, rate_limit::RateLimits};
 use crate::live::Feed;
 
@@ -43,6 +45,7 @@ pub struct Mutation(
     workspace::WorkspaceMutation,
     invitation::InvitationMutation,
     bulk::BulkMutation,
+    webhook::WebhookMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -74,6 +77,8 @@ pub struct Policy {
     pub expiry_min: std::time::Duration,
     /// Between two resends of one invitation.
     pub resend_cooldown: std::time::Duration,
+    /// Where webhooks may point (`WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_reach: Reach,
 }
 
 impl Policy {

@@ -16,15 +16,17 @@ use super::{
     member::{Member, MemberConnection},
     page::{self, connection, connection_type, PageArgs},
     scalars::{DateTime, Duration},
+    webhook::Webhook,
     Policy,
 };
 use crate::domain::{
     ids::{ProfileId, WorkspaceId},
     invitations::Listing,
-    members::{self, Membership},
+    members::{self, is_manager, Membership},
     paging::Page,
     team,
     values::{Alias, DomainName, Expiry, Name, Setting},
+    webhooks,
     workspaces::{self, NewWorkspace, WorkspacePatch},
 };
 use crate::error::{Error, Result};
@@ -176,6 +178,17 @@ impl Workspace {
     /// The viewer's role here; null when the viewer is not a member (an invitee, say).
     async fn viewer_role(&self, ctx: &Context<'_>) -> Result<Option<WorkspaceRole>> {
         Ok(self.role(ctx).await?.map(Into::into))
+    }
+
+    /// Managers only (null and FORBIDDEN for others).
+    async fn webhooks(&self, ctx: &Context<'_>) -> Result<Option<Vec<Webhook>>> {
+        if !is_manager(self.member_role(ctx).await?) {
+            return Err(Error::forbidden(
+                "Only the owner and admins of the workspace see its webhooks",
+            ));
+        }
+        let hooks = webhooks::of_workspace(db(ctx)?, self.workspace_id()).await?;
+        Ok(Some(hooks.into_iter().map(Webhook::new).collect()))
     }
 
     /// Members only (null and FORBIDDEN for others).

@@ -1,11 +1,11 @@
-//! Webhooks, the delivery engine's second channel (being built, issue 13):
-//! so far the body of a delivery, the Standard Webhooks signature and
-//! secret, and the resolver that keeps deliveries off private addresses. The channel that
-//! sends `webhook_delivery` rows comes next.
+//! Webhooks, the delivery engine's second channel: a `webhook_delivery`
+//! row becomes a signed POST of its body to its webhook's URL
+//! ([`channel`]), over a connection made only to addresses a webhook may
+//! reach ([`resolver`]). What is sent and how it is signed are the
+//! domain's (`domain::webhooks`).
 
-pub mod payload;
+pub mod channel;
 pub mod resolver;
-pub mod signature;
 
+pub use channel::WebhookChannel;
 pub use resolver::CheckedResolver;
-pub use signature::{sign, Secret};

@@ -72,6 +72,8 @@ fn test_settings(url: &str, tweak: &impl Fn(&mut Settings)) -> Settings {
     settings.invitation_expiry_min = Duration::from_secs(1);
     settings.invitation_resend_cooldown = Duration::from_secs(1);
     settings.auth_clock_skew = Duration::ZERO;
+    // Webhook tests call a receiver on 127.0.0.1.
+    settings.webhook_allow_private = true;
     settings.auth_jwt_secret = Some(Secret::new(SECRET));
     settings.http_workers = Some(2);
     // Mail tests drive the worker step by step; most tests need no worker.
@@ -466,4 +468,59 @@ impl Team {
 /// A [`Team`] on a fresh app with the test settings.
 pub async fn team() -> Team {
     Team::on(spawn_app().await).await
+}
+
+/// The server binary as another process on a test database, killed when
+/// dropped: `let b = ServerProcess::start(&app.db_url, &[]);`.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Serves `db_url` with the test secret and these settings besides.
+    pub fn start(db_url: &str, env: &[(&str, &str)]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_invitations"))
+            .arg("serve")
+            // Only the settings below: a developer's own environment stays out.
+            .env_clear()
+            .env("DATABASE_URL", db_url)
+            .env("AUTH_JWT_SECRET", SECRET)
+            .env("AUTH_CLOCK_SKEW", "0s")
+            .env("BIND_ADDR", "127.0.0.1:0")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server binary starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut said = Vec::new();
+        let address = loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("the server logs its address; it said: {said:?}"))
+                .unwrap();
+            said.push(line.clone());
+            let event: Value = serde_json::from_str(&line).unwrap_or_default();
+            if event["message"] == "serving" {
+                break event["address"].as_str().unwrap().to_owned();
+            }
+        };
+        // Keep reading, so a full pipe never stalls the server.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self {
+            child,
+            base: format!("http://{address}"),
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

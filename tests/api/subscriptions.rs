@@ -287,3 +287,26 @@ async fn a_client_that_never_sends_connection_init_is_closed() {
         other => panic!("expected 4408, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn on_postgresql_a_change_through_one_process_reaches_a_subscriber_on_another() {
+    let t = team().await;
+    if !t.app.db_url.starts_with("postgres") {
+        eprintln!("SQLite has one process per database file: nothing to cross");
+        return;
+    }
+    let b = crate::helpers::ServerProcess::start(&t.app.db_url, &[("MAIL_WORKER", "false")]);
+    let mut s = Socket::open(&b.base).await;
+    s.init(&t.ada).await;
+    s.subscribe("1", EVENTS, json!({})).await;
+    s.send(json!({"type": "ping"})).await;
+    assert_eq!(s.hear().await["type"], "pong");
+
+    // Through process A (this one), heard on process B.
+    for email in ["carol@acme.test", "dan@acme.test"] {
+        let id = t.app.invited(&t.ada, &t.ws, email).await;
+        let e = event(&mut s).await;
+        assert_eq!(e["kind"], "CREATED");
+        assert_eq!(e["invitation"]["id"], id);
+    }
+}

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use entity::invitation_event::{self as event, EventKind};
 
-use crate::domain::ids::{InvitationId, ProfileId};
+use crate::domain::ids::{self, InvitationId, ProfileId};
+use crate::domain::webhooks;
 use crate::error::Result;
 
 /// One thing that happened to an invitation.
@@ -61,14 +62,26 @@ impl NewEvent {
     }
 }
 
-/// Writes events, in the caller's transaction.
+/// Writes events, in the caller's transaction, with a delivery to each
+/// webhook that wants them (so call it after the change it records: the
+/// delivery's body shows the invitation as it is then).
 pub async fn record(db: &impl ConnectionTrait, events: Vec<NewEvent>) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    event::Entity::insert_many(events.into_iter().map(NewEvent::row))
-        .exec_without_returning(db)
-        .await?;
+    let workspaces = ids::distinct(&events, |e| e.workspace);
+    let hooks = webhooks::listening(db, &workspaces).await?;
+    let rows = events.into_iter().map(NewEvent::row);
+    if hooks.is_empty() {
+        event::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    } else {
+        let written = event::Entity::insert_many(rows)
+            .exec_with_returning(db)
+            .await?;
+        webhooks::enqueue(db, &hooks, &written).await?;
+    }
     Ok(())
 }
 
