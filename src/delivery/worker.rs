@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use std::{sync::Arc, time::Duration};
-use tokio::sync::{watch, Mutex, Notify};
+use tokio::sync::{watch, Mutex};
 use uuid::Uuid;
 
 use super::{
@@ -71,19 +71,25 @@ pub struct DeliveryMetrics {
     pub send_duration: Option<Histogram>,
 }
 
-/// Wakes this process's worker when a mutation queues a delivery.
-#[derive(Debug, Clone, Default)]
-pub struct Wakeup(Arc<Notify>);
+/// Wakes this process's workers when a mutation queues a delivery. Every
+/// lane of every worker sharing it wakes: each lane notes the count before
+/// it claims, so a wake-up between its claim and its wait is not lost.
+#[derive(Debug, Clone)]
+pub struct Wakeup(Arc<watch::Sender<u64>>);
+
+impl Default for Wakeup {
+    fn default() -> Self {
+        Self(Arc::new(watch::channel(0).0))
+    }
+}
 
 impl Wakeup {
     pub fn notify(&self) {
-        // Every idle lane, and a permit for the next one to wait.
-        self.0.notify_waiters();
-        self.0.notify_one();
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    async fn notified(&self) {
-        self.0.notified().await
+    fn listen(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
     }
 }
 
@@ -365,10 +371,13 @@ impl<C: Channel> Worker<C> {
 
     async fn lane(&self, wakeup: &Wakeup, mut shutdown: watch::Receiver<bool>) {
         let mut session: Option<C::Session> = None;
+        let mut woken = wakeup.listen();
         loop {
             if *shutdown.borrow() {
                 break;
             }
+            // Wake-ups from here on end the next wait at once.
+            woken.borrow_and_update();
             let now = now();
             let rows = match self.claim(now).await {
                 Ok(rows) => rows,
@@ -383,7 +392,7 @@ impl<C: Channel> Worker<C> {
                     s.close().await;
                 }
                 tokio::select! {
-                    _ = wakeup.notified() => {}
+                    _ = woken.changed() => {}
                     _ = tokio::time::sleep(self.config.poll_interval) => {}
                     _ = shutdown.changed() => {}
                 }
