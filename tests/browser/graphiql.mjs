@@ -1,6 +1,8 @@
 // GraphiQL in headless Chromium against a running server: types a query
-// and a bearer header into the page, runs it, reads the answer, and checks
-// that no request left the server's origin and the page broke no CSP rule.
+// and a bearer header into the page, runs it, reads the answer; then runs a
+// subscription (over the page's WebSocket, with the same header) and sees
+// an invitation made meanwhile arrive; and checks that no request left the
+// server's origin and the page broke no CSP rule.
 // Usage: BASE_URL=http://127.0.0.1:8080 TOKEN=<jwt> [SCREENSHOT=file.png] node graphiql.mjs
 import { chromium } from 'playwright-core';
 
@@ -21,12 +23,13 @@ const fail = (message) => {
   console.error(`FAIL ${message}`);
   failed = true;
 };
+let page;
+const problems = [];
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-  const page = await context.newPage();
+  page = await context.newPage();
   const requests = [];
   page.on('request', (r) => requests.push(r.url()));
-  const problems = [];
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(m.text());
   });
@@ -57,6 +60,39 @@ try {
   if (!answer.includes('"handle": "@')) fail(`no handle in the answer: ${answer}`);
   if (answer.includes('"errors"')) fail(`errors in the answer: ${answer}`);
 
+  // A subscription, live in the response pane.
+  const http = async (query, variables) => {
+    const res = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()).data;
+  };
+  const ws = (await http('mutation { createWorkspace(input: { name: "Browser", domains: ["browser.test"] }) { id } }'))
+    .createWorkspace.id;
+  const sockets = [];
+  page.on('websocket', (s) => sockets.push(s.url()));
+  await page.click('.graphiql-query-editor .CodeMirror');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText('subscription Live { invitationEvents { kind invitation { email } } }');
+  // The editor parses what was typed after a pause; only then does the
+  // fetcher know it holds a subscription.
+  await page.waitForTimeout(1000);
+  await page.click('.graphiql-execute-button');
+  // Subscribed once the socket is open and the server has read the
+  // subscribe message; a moment covers the latter.
+  for (let i = 0; i < 100 && sockets.length === 0; i += 1) await page.waitForTimeout(50);
+  await page.waitForTimeout(500);
+  await http('mutation($ws: ID!) { createInvitation(workspaceId: $ws, email: "live@browser.test") { id } }', { ws });
+  await response.filter({ hasText: 'live@browser.test' }).waitFor({ timeout: 20000 });
+  const live = await response.innerText();
+  console.log(`subscription: ${live.replace(/\s+/g, ' ').trim()}`);
+  if (!live.includes('"CREATED"')) fail(`no CREATED event in the pane: ${live}`);
+  console.log(`sockets: ${sockets.join(', ')}`);
+  if (!sockets.some((u) => u.endsWith('/graphql'))) fail('no WebSocket to /graphql');
+
   const outside = requests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin);
   console.log(`requests: ${requests.length}, outside ${origin}: ${outside.length}`);
   for (const u of outside) fail(`request outside the origin: ${u}`);
@@ -68,6 +104,8 @@ try {
   }
 } catch (e) {
   fail(String(e));
+  for (const p of problems) console.error(`console: ${p}`);
+  if (page && process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT }).catch(() => {});
 } finally {
   await browser.close();
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Real clients against a real server: starts the server binary given as $1
-# on SQLite in a temporary directory, then runs graphql-http's audit and
-# GraphiQL in headless Chromium against it. Needs `npm ci` done here and
-# Debian's chromium at /usr/bin/chromium (.ci/run sees to both).
+# on SQLite in a temporary directory, then runs graphql-http's audit, the
+# graphql-ws client and GraphiQL (a query and a subscription) in headless
+# Chromium against it. Needs `npm ci` done here and Debian's chromium at
+# /usr/bin/chromium (.ci/run sees to both).
 #   tests/browser/run.sh target/debug/invitations [screenshot.png]
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -25,5 +26,7 @@ token="$(AUTH_JWT_SECRET="$secret" DATABASE_URL="sqlite://$dir/inv.db?mode=rwc" 
 
 echo "-- graphql-http audit"
 GRAPHQL_URL="http://127.0.0.1:$port/graphql" node audit.mjs
+echo "-- graphql-ws subscriptions"
+BASE_URL="http://127.0.0.1:$port" TOKEN="$token" node subscriptions.mjs
 echo "-- GraphiQL in headless Chromium"
 BASE_URL="http://127.0.0.1:$port" TOKEN="$token" SCREENSHOT="$shot" node graphiql.mjs
