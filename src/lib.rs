@@ -4,7 +4,10 @@
 //! `graphql` (thin resolvers) -> `domain` (the SPEC's rules) -> SeaORM
 //! `entity` -> database. A change that must reach the world flows on:
 //! `domain` writes an outbox row in its transaction -> `delivery` (the
-//! worker) -> a channel (`mail`) -> SMTP.
+//! worker) -> a channel (`mail` -> SMTP, `webhook` -> HTTP). And a change
+//! a subscriber must see: `domain` writes a history event -> `live` (the
+//! feed, every process) -> `graphql` (subscriptions) -> `http` (the
+//! WebSocket).
 
 // Unit tests use only some of the dev-dependencies (the rest are the
 // integration tests').

@@ -12,6 +12,9 @@
 //! `BENCH_PG_URL` names the PostgreSQL server (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 
+// The package's two binaries share its dependencies; each uses some.
+#![allow(unused_crate_dependencies)]
+
 use hdrhistogram::Histogram;
 use invitations::auth::{self, Claims};
 use invitations::domain::{

@@ -4,7 +4,8 @@
 //!
 //! A request flows: [`middleware`] (request id, access log, CORS) ->
 //! [`graphql`] handler -> [`request`] (body, limits, one parse, the bearer
-//! token) -> the schema -> [`response`] (status, media type).
+//! token) -> the schema -> [`response`] (status, media type). A `GET`
+//! asking for a WebSocket goes to [`websocket`] (graphql-transport-ws).
 
 mod documents;
 mod graphiql;

@@ -1,5 +1,5 @@
-//! Live updates (issue 13, under way): the feed of committed history
-//! events that subscriptions will read. Not yet served over WebSocket.
+//! Live updates: the feed of committed history events that subscriptions
+//! read, in every server process sharing the database.
 
 pub mod feed;
 
