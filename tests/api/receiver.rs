@@ -111,5 +111,10 @@ async fn answer(req: HttpRequest, body: web::Bytes, script: web::Data<Script>) -
             statuses.remove(0)
         }
     };
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+    let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    if (300..400).contains(&status) {
+        // Somewhere a redirect-following client would go next.
+        answer.insert_header(("location", "/elsewhere"));
+    }
+    answer.finish()
 }

@@ -25,9 +25,13 @@ const HOOKS: &str = "query($ws: ID!) { workspace(id: $ws) { webhooks {
 /// A webhook worker on the test's database, reaching `reach`, with fixed
 /// jitter so retry times are exact.
 fn worker(t: &Team, reach: Reach) -> WebhookWorker {
+    worker_with_timeout(t, reach, Duration::from_secs(2))
+}
+
+fn worker_with_timeout(t: &Team, reach: Reach, timeout: Duration) -> WebhookWorker {
     Worker::new(
         t.app.db.clone(),
-        WebhookChannel::new(reach, Duration::from_secs(2)).unwrap(),
+        WebhookChannel::new(reach, timeout).unwrap(),
         worker_config(8),
     )
     .with_jitter(|| 0.5)
@@ -343,4 +347,52 @@ async fn a_server_killed_mid_delivery_resumes_it_in_the_next_one() {
         assert!(tokio::time::Instant::now() < deadline, "{d}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_but_retried() {
+    let t = team().await;
+    let receiver = Receiver::start();
+    receiver.answer_with(&[307]);
+    hook(&t, &receiver.url, Some(&["CREATED"])).await;
+    t.app.invited(&t.ada, &t.ws, "carol@acme.test").await;
+    deliver_at(&t, 0).await;
+    assert_eq!(receiver.received().len(), 1, "only the webhook's own URL");
+    let d = &hooks(&t).await[0]["deliveries"]["nodes"][0];
+    assert_eq!(d["status"], "QUEUED");
+    assert_eq!(d["lastStatus"], 307);
+    deliver_at(&t, 10).await;
+    assert_eq!(
+        hooks(&t).await[0]["deliveries"]["nodes"][0]["status"],
+        "SENT"
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_in_time_is_retried() {
+    let t = team().await;
+    let receiver = Receiver::start();
+    receiver.hang(true);
+    hook(&t, &receiver.url, Some(&["CREATED"])).await;
+    t.app.invited(&t.ada, &t.ws, "carol@acme.test").await;
+    worker_with_timeout(&t, Reach::Anywhere, Duration::from_millis(300))
+        .drain(invitations::clock::now())
+        .await
+        .unwrap();
+    let d = &hooks(&t).await[0]["deliveries"]["nodes"][0];
+    assert_eq!(d["status"], "QUEUED");
+    assert_eq!(d["lastStatus"], Value::Null);
+    assert!(
+        d["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("no answer in time"),
+        "{d}"
+    );
+    receiver.hang(false);
+    deliver_at(&t, 10).await;
+    assert_eq!(
+        hooks(&t).await[0]["deliveries"]["nodes"][0]["status"],
+        "SENT"
+    );
 }
