@@ -304,6 +304,9 @@ impl Application {
                 .configure(http::routes)
         })
         .shutdown_timeout(30)
+        // Subscriptions push small frames one at a time: Nagle's algorithm
+        // would hold one back until the client's delayed ACK (tens of ms).
+        .tcp_nodelay(true)
         .listen(listener)?;
         if let Some(n) = settings.http_workers {
             server = server.workers(n.max(1));

@@ -1,6 +1,9 @@
 //! `Subscription.invitationEvents`: each new history event the viewer may
 //! hear of, from the live feed. Visibility is the domain's, checked at
-//! each event; nested fields load through the socket's dataloaders, whose
+//! each event against the invitation the feed read once for all of this
+//! process's subscribers (and the viewer's role, read once per viewer and
+//! event, only when being creator or recipient does not settle it); nested
+//! fields load through the socket's dataloaders, whose
 //! caches are emptied before each event so a socket open for hours never
 //! serves what it read an hour ago.
 
@@ -14,7 +17,11 @@ use super::{
     invitation::Invitation,
     loaders,
 };
-use crate::domain::{ids::WorkspaceId, invitations, members};
+use crate::domain::{
+    ids::WorkspaceId,
+    invitations::{self, state},
+    members, now,
+};
 use crate::error::{Error, Result};
 use crate::live::Feed;
 
@@ -56,15 +63,21 @@ impl InvitationSubscription {
                 if workspace.is_some_and(|ws| ws.0 != event.workspace_id) {
                     continue;
                 }
-                loaders::forget(ctx);
-                let item = match invitations::for_live_event(db, caller, &event).await {
-                    Ok(Some(inv)) => Ok(InvitationEvent::new(
-                        (*event).clone(),
+                // Deleted since: nothing to show.
+                let Some(inv) = &event.invitation else {
+                    continue;
+                };
+                let inv = state::as_of(inv.clone(), now());
+                let role = event.role_of(db, caller.id());
+                let item = match invitations::may_hear(caller, &inv, event.kind, role).await {
+                    Ok(true) => Ok(InvitationEvent::new(
+                        event.event.clone(),
                         Invitation::from_model(inv),
                     )),
-                    Ok(None) => continue,
+                    Ok(false) => continue,
                     Err(e) => Err(e),
                 };
+                loaders::forget(ctx);
                 return Some((item, rx));
             }
         }))

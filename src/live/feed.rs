@@ -16,14 +16,18 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     sync::Arc,
     time::Duration,
 };
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::{broadcast, watch, Notify, OnceCell};
 
-use entity::invitation_event as event;
+use entity::{invitation, invitation_event as event, membership::Role};
 
+use crate::domain::{
+    ids::{ProfileId, WorkspaceId},
+    members,
+};
 use crate::error::Result;
 
 /// The channel the trigger of migration `m20261202_000006` notifies.
@@ -35,10 +39,71 @@ pub const POLL: Duration = Duration::from_millis(100);
 /// And its place kept this often while nobody does.
 pub const IDLE_POLL: Duration = Duration::from_secs(1);
 
+/// One committed event as the feed read it, with its invitation as it was
+/// then (`None`: deleted since), read once per process for all its
+/// subscribers. It reads as the event itself.
+#[derive(Debug)]
+pub struct LiveEvent {
+    pub event: event::Model,
+    pub invitation: Option<invitation::Model>,
+    /// Roles in the event's workspace, read once per process and event for
+    /// each profile that asks, however many of its sockets ask.
+    roles: std::sync::Mutex<HashMap<ProfileId, Arc<OnceCell<Option<Role>>>>>,
+}
+
+impl LiveEvent {
+    fn new(event: event::Model, invitation: Option<invitation::Model>) -> Self {
+        Self {
+            event,
+            invitation,
+            roles: Default::default(),
+        }
+    }
+
+    /// `profile`'s role in the event's workspace now (read once for all
+    /// of that profile's subscriptions in this process).
+    pub async fn role_of(
+        &self,
+        db: &DatabaseConnection,
+        profile: ProfileId,
+    ) -> Result<Option<Role>> {
+        let cell = self
+            .roles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(profile)
+            .or_default()
+            .clone();
+        let ws = WorkspaceId(self.event.workspace_id);
+        let role = cell
+            .get_or_try_init(|| async {
+                Ok::<_, crate::error::Error>(
+                    members::roles(db, &[(ws, profile)])
+                        .await?
+                        .into_iter()
+                        .next()
+                        .map(|(_, role)| role),
+                )
+            })
+            .await?;
+        Ok(*role)
+    }
+}
+
+impl std::ops::Deref for LiveEvent {
+    type Target = event::Model;
+    fn deref(&self) -> &event::Model {
+        &self.event
+    }
+}
+
+/// An event and its invitation, as read.
+type Read = (event::Model, Option<invitation::Model>);
+
 /// Cheap to clone: clones share the receivers.
 #[derive(Clone)]
 pub struct Feed {
-    tx: broadcast::Sender<Arc<event::Model>>,
+    tx: broadcast::Sender<Arc<LiveEvent>>,
     ready: watch::Sender<bool>,
     /// A new subscriber wakes an idle SQLite tail.
     wake: Arc<Notify>,
@@ -56,14 +121,14 @@ impl Default for Feed {
 
 /// One subscriber's receiver (see [`Feed::subscribe_from_now`]).
 pub struct Subscriber {
-    rx: broadcast::Receiver<Arc<event::Model>>,
+    rx: broadcast::Receiver<Arc<LiveEvent>>,
     floor: Option<i64>,
 }
 
 impl Subscriber {
     /// The next event; an error if the subscriber fell behind (and missed
     /// some) or the feed stopped.
-    pub async fn recv(&mut self) -> Result<Arc<event::Model>, broadcast::error::RecvError> {
+    pub async fn recv(&mut self) -> Result<Arc<LiveEvent>, broadcast::error::RecvError> {
         loop {
             let e = self.rx.recv().await?;
             if self.floor.is_some_and(|floor| e.id <= floor) {
@@ -98,7 +163,7 @@ impl Recent {
 }
 
 impl Feed {
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<event::Model>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         let rx = self.tx.subscribe();
         self.wake.notify_one();
         rx
@@ -124,11 +189,11 @@ impl Feed {
         let _ = ready.wait_for(|r| *r).await;
     }
 
-    fn publish(&self, events: Vec<event::Model>, recent: &mut Recent) {
-        for e in events {
+    fn publish(&self, events: Vec<Read>, recent: &mut Recent) {
+        for (e, invitation) in events {
             if recent.first_time(e.id) {
                 // No receiver is no error: nobody is listening.
-                let _ = self.tx.send(Arc::new(e));
+                let _ = self.tx.send(Arc::new(LiveEvent::new(e, invitation)));
             }
         }
     }
@@ -216,6 +281,7 @@ impl Feed {
         let events = event::Entity::find()
             .filter(event::Column::Id.gt(from))
             .order_by_asc(event::Column::Id)
+            .find_also_related(invitation::Entity)
             .all(db)
             .await?;
         self.publish(events, recent);
@@ -270,10 +336,11 @@ impl Feed {
             .filter(event::Column::Id.gt(*last))
             .order_by_asc(event::Column::Id)
             .limit(500)
+            .find_also_related(invitation::Entity)
             .all(db)
             .await?;
         let full = events.len() == 500;
-        if let Some(e) = events.last() {
+        if let Some((e, _)) = events.last() {
             *last = e.id;
         }
         self.publish(events, recent);
@@ -289,10 +356,11 @@ async fn newest_id(db: &DatabaseConnection) -> Result<i64> {
     Ok(newest.map_or(0, |e| e.id))
 }
 
-async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<event::Model>> {
+async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<Read>> {
     Ok(event::Entity::find()
         .filter(event::Column::Id.is_in(ids.iter().copied()))
         .order_by_asc(event::Column::Id)
+        .find_also_related(invitation::Entity)
         .all(db)
         .await?)
 }

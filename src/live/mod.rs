@@ -3,4 +3,4 @@
 
 pub mod feed;
 
-pub use feed::{Feed, Subscriber};
+pub use feed::{Feed, LiveEvent, Subscriber};

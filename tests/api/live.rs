@@ -12,7 +12,8 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use entity::invitation_event::{EventKind, Model as Event};
+use entity::invitation_event::EventKind;
+use invitations::live::LiveEvent as Event;
 
 use crate::helpers::team;
 

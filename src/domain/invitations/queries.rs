@@ -58,19 +58,23 @@ pub async fn get(
     Ok(inv)
 }
 
-/// The invitation of a live `event` as it is now, if the caller may hear
-/// of that event (visibility is checked at each event: a viewer who is no
-/// longer a manager stops hearing); `None` when it is gone or not theirs.
-pub async fn for_live_event(
-    db: &impl ConnectionTrait,
+/// Whether the caller may hear of an event of `kind` about `inv`, checked
+/// at each event (a viewer who is no longer a manager stops hearing).
+/// `role`, the caller's role in the invitation's workspace, is awaited only
+/// when being its creator or recipient does not settle it.
+pub async fn may_hear<F>(
     caller: &Caller,
-    event: &entity::invitation_event::Model,
-) -> Result<Option<invitation::Model>> {
-    match load(db, caller, InvitationId(event.invitation_id)).await {
-        Ok((inv, standing)) => Ok(standing.may_hear(event.kind).then_some(inv)),
-        Err(Error::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
+    inv: &invitation::Model,
+    kind: entity::invitation_event::EventKind,
+    role: F,
+) -> Result<bool>
+where
+    F: std::future::Future<Output = Result<Option<Role>>>,
+{
+    if Standing::of(inv, None, caller).may_hear(kind) {
+        return Ok(true);
     }
+    Ok(Standing::of(inv, role.await?, caller).may_hear(kind))
 }
 
 /// The three listings of invitations.
