@@ -67,3 +67,20 @@ pub(crate) fn loader<'a, L: Send + Sync + 'static>(
 ) -> Result<&'a DataLoader<L, HashMapCache>> {
     data(ctx)
 }
+
+/// Told when a subscription listens (events committed from then on reach
+/// it), so the WebSocket can hold the client's next message until then.
+pub struct Listening(std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
+
+impl Listening {
+    pub fn new() -> (Self, tokio::sync::oneshot::Receiver<()>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Self(std::sync::Mutex::new(Some(tx))), rx)
+    }
+
+    pub(crate) fn now(&self) {
+        if let Some(tx) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -30,7 +30,7 @@ use crate::domain::values::webhook_url::Reach;
 use crate::domain::{invitations::ResendLimits, rate_limit::RateLimits};
 use crate::live::Feed;
 
-pub use context::Auth;
+pub use context::{Auth, Listening};
 
 #[derive(MergedObject, Default)]
 pub struct Query(

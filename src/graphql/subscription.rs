@@ -12,7 +12,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{
-    context::{caller, data, db},
+    context::{caller, data, db, Listening},
     history::InvitationEvent,
     invitation::Invitation,
     loaders,
@@ -50,6 +50,9 @@ impl InvitationSubscription {
         // Subscribed before returning: an event committed from here on is
         // heard.
         let rx = data::<Feed>(ctx)?.subscribe_from_now(db).await?;
+        if let Some(listening) = ctx.data_opt::<Listening>() {
+            listening.now();
+        }
         Ok(futures_util::stream::unfold(rx, move |mut rx| async move {
             loop {
                 let event = match rx.recv().await {

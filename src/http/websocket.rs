@@ -22,15 +22,21 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::{collections::HashMap, time::Duration};
-use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::AbortHandle,
+    time::Instant,
+};
 
 use super::{request::Params, request::Refused, AppState, RequestId};
 use crate::error::{Error, Reason};
-use crate::graphql::{self, errors, Auth};
+use crate::graphql::{self, errors, Auth, Listening};
 
 pub(crate) const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a client has to send `connection_init`.
 pub(crate) const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest the socket waits for a new subscription to listen.
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Whether this `GET` asks for a WebSocket.
 pub(crate) fn wanted(req: &HttpRequest) -> bool {
@@ -185,8 +191,12 @@ impl Socket {
                                 if self.send_error(&id, vec![e]).await.is_err() { break None; }
                                 continue;
                             }
-                            let handle = self.start(id.clone(), payload, auth.clone(), tx.clone());
+                            let (handle, listening) = self.start(id.clone(), payload, auth.clone(), tx.clone());
                             self.operations.insert(id, handle);
+                            // The client's next message waits until the
+                            // subscription listens (or ends): a `ping` after
+                            // `subscribe` is answered once events reach it.
+                            let _ = tokio::time::timeout(LISTEN_TIMEOUT, listening).await;
                         }
                         ClientMessage::Complete { id } => {
                             if let Some(handle) = self.operations.remove(&id) {
@@ -249,16 +259,18 @@ impl Socket {
         Some((identity, Instant::now() + left))
     }
 
-    /// Runs one operation on a task of its own, its results sent to `tx`.
+    /// Runs one operation on a task of its own, its results sent to `tx`;
+    /// with what resolves once it listens (a subscription) or has ended.
     fn start(
         &self,
         id: String,
         payload: Params,
         auth: Auth,
         tx: mpsc::Sender<Outcome>,
-    ) -> AbortHandle {
+    ) -> (AbortHandle, oneshot::Receiver<()>) {
         let state = self.state.clone();
         let request_id = self.request_id.clone();
+        let (listening, listens) = Listening::new();
         let task = tokio::spawn(async move {
             let request = match payload.ready(&state.documents, &state.limits, false) {
                 Ok(r) => r,
@@ -271,9 +283,8 @@ impl Socket {
                     return;
                 }
             };
-            let mut results = state
-                .schema
-                .execute_stream(graphql::prepare(request, &state.db, auth));
+            let request = graphql::prepare(request, &state.db, auth).data(listening);
+            let mut results = state.schema.execute_stream(request);
             let mut first = true;
             while let Some(mut response) = results.next().await {
                 errors::finish(&mut response, &request_id);
@@ -289,7 +300,7 @@ impl Socket {
             }
             let _ = tx.send(Outcome::Complete(id)).await;
         });
-        task.abort_handle()
+        (task.abort_handle(), listens)
     }
 
     async fn send(&mut self, message: Value) -> Result<(), actix_ws::Closed> {
