@@ -179,6 +179,9 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub cors_allowed_origins: Vec<String>,
+    /// Connections in the PostgreSQL pool (SQLite keeps one).
+    #[arg(long, env = "DB_MAX_CONNECTIONS", global = true, default_value_t = 10)]
+    pub db_max_connections: u32,
     /// How long a request waits for a database connection before failing.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT", global = true, default_value = "5s", value_parser = parse_duration)]
     pub db_acquire_timeout: Duration,

@@ -79,7 +79,20 @@ pub async fn connect_with(
     url: &str,
     acquire_timeout: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
+    connect_pool(url, acquire_timeout, None).await
+}
+
+/// As [`connect_with`], with at most `max_connections` to PostgreSQL
+/// (`DB_MAX_CONNECTIONS`; the driver's default of 10 when `None`).
+pub async fn connect_pool(
+    url: &str,
+    acquire_timeout: Duration,
+    max_connections: Option<u32>,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
+    if let Some(n) = max_connections.filter(|_| url.starts_with("postgres")) {
+        options.max_connections(n.max(2));
+    }
     options
         .sqlx_logging(false)
         .acquire_timeout(acquire_timeout)
@@ -98,7 +111,12 @@ pub async fn database(
     settings: &Settings,
     metrics: &Metrics,
 ) -> Result<DatabaseConnection, StartupError> {
-    let mut db = connect_with(settings.database_url.expose(), settings.db_acquire_timeout).await?;
+    let mut db = connect_pool(
+        settings.database_url.expose(),
+        settings.db_acquire_timeout,
+        Some(settings.db_max_connections),
+    )
+    .await?;
     // Set before the handle is cloned, so every clone counts.
     let statements = metrics.sql_statements.clone();
     db.set_metric_callback(move |_| {

@@ -445,6 +445,59 @@ fn graphql_call(
 const SENT: &str = "{ sentInvitations(first: 50) { nodes { id status email created creator { name handle } workspace { name } } } }";
 const OWNER: &str = "query($ws: ID!) { workspace(id: $ws) { invitations(first: 50) { totalCount nodes { email creator { name } } } } }";
 const CREATE: &str = "mutation($ws: ID!, $email: String!) { createInvitation(workspaceId: $ws, email: $email) { id } }";
+const CREATE_MANY: &str = "mutation($ws: ID!, $emails: [String!]!) { createInvitations(workspaceId: $ws, emails: $emails) { invitedCount } }";
+
+/// 100 new addresses for call `i` of `tag`.
+fn hundred(tag: &str, i: u64) -> Vec<String> {
+    (0..100).map(|k| format!("{tag}{i}x{k}@bench.test")).collect()
+}
+
+/// The server's SQL statement counter.
+async fn statements(client: &reqwest::Client, base: &str) -> u64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("invitations_sql_statements_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+/// One `createInvitations` of 100 addresses against 100 `createInvitation`
+/// calls one after another: statements and wall time of each.
+async fn bulk_against_single(client: &reqwest::Client, base: &str) -> String {
+    let ws = workspace_id(0).to_string();
+    let call = |body: Value| {
+        let req = client
+            .post(format!("{base}/graphql"))
+            .header("authorization", format!("Bearer {}", token()))
+            .json(&body);
+        async move {
+            let res: Value = req.send().await.unwrap().json().await.unwrap();
+            assert!(res.get("errors").is_none(), "{res}");
+        }
+    };
+    let before = statements(client, base).await;
+    let started = Instant::now();
+    for email in hundred("single", 0) {
+        call(json!({ "query": CREATE, "variables": { "ws": ws, "email": email } })).await;
+    }
+    let single_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let single = statements(client, base).await - before;
+    let before = statements(client, base).await;
+    let started = Instant::now();
+    call(json!({ "query": CREATE_MANY, "variables": { "ws": ws, "emails": hundred("many", 0) } })).await;
+    let bulk_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let bulk = statements(client, base).await - before;
+    format!(
+        "100 addresses: one createInvitations {bulk} statements, {bulk_ms:.1} ms; 100 createInvitation calls {single} statements, {single_ms:.1} ms\n"
+    )
+}
 
 /// The statements of `sentInvitations` without HTTP or GraphQL: the
 /// viewer's profile, the page, the creators, the workspaces.
@@ -481,7 +534,7 @@ fn ceiling_call(db: DatabaseConnection) -> Call {
     })
 }
 
-async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64) {
+async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64, String) {
     eprintln!("{backend}: preparing the database");
     let url = prepare(backend, &o.pg_url).await;
     // Once to warm the files, then the measured start on an existing database.
@@ -524,6 +577,14 @@ async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64) {
                 move |i| json!({ "query": CREATE, "variables": { "ws": ws, "email": format!("load{i}@bench.test") } }),
             )
         }),
+        ("5. createInvitations (100 addresses a call)", {
+            let ws = ws0.clone();
+            graphql_call(
+                &client,
+                &server.base,
+                move |i| json!({ "query": CREATE_MANY, "variables": { "ws": ws, "emails": hundred("bulk", i) } }),
+            )
+        }),
     ];
     for (name, call) in scenarios {
         if name.starts_with('4') {
@@ -545,10 +606,11 @@ async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64) {
         eprintln!("{backend}: {name}");
         rows.push(drive(o, name, call, Some(&server)).await);
     }
+    let bulk = bulk_against_single(&client, &server.base).await;
     let idle_rss = server.rss_mib();
     server.stop();
     cleanup(backend, &o.pg_url).await;
-    (rows, ready_ms, idle_rss)
+    (rows, ready_ms, idle_rss, bulk)
 }
 
 #[tokio::main]
@@ -560,7 +622,7 @@ async fn main() {
         .collect();
     let mut report = String::new();
     for backend in backends {
-        let (rows, ready_ms, idle_rss) = bench_backend(&o, backend).await;
+        let (rows, ready_ms, idle_rss, bulk) = bench_backend(&o, backend).await;
         let ceiling = rows
             .iter()
             .find(|r| r.name.starts_with("ceiling"))
@@ -588,6 +650,7 @@ async fn main() {
                 100.0 * sent.rps / ceiling.max(1.0)
             ));
         }
+        report.push_str(&bulk);
     }
     println!("{report}");
 }
