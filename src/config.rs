@@ -30,7 +30,11 @@ pub enum Command {
     /// Print a signed token for the configured (or development) secret.
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
-    Schema,
+    Schema {
+        /// The Apollo Federation v2 subgraph schema instead.
+        #[arg(long)]
+        federation: bool,
+    },
     /// Run only the mail worker (for deployments that run it apart).
     Worker,
 }
@@ -257,6 +261,9 @@ pub struct Settings {
     /// after a crash the email is taken up again once this has passed.
     #[arg(long, env = "MAIL_LEASE", global = true, default_value = "10s", value_parser = parse_duration)]
     pub mail_lease: Duration,
+    /// Serve Apollo Federation's `_service` and `_entities` (a subgraph).
+    #[arg(long, env = "GRAPHQL_FEDERATION", global = true, default_value_t = false, action = clap::ArgAction::Set)]
+    pub graphql_federation: bool,
     /// Subscriptions one WebSocket may hold at once.
     #[arg(
         long,

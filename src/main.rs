@@ -29,8 +29,12 @@ async fn main() -> ExitCode {
         Command::Serve => serve(&cli.settings).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,
         Command::Token(args) => token(&cli.settings, &args),
-        Command::Schema => {
-            print!("{}", graphql::sdl());
+        Command::Schema { federation } => {
+            if federation {
+                print!("{}", graphql::federation_sdl());
+            } else {
+                print!("{}", graphql::sdl());
+            }
             Ok(())
         }
         Command::Worker => worker(&cli.settings).await,

@@ -268,6 +268,7 @@ impl Application {
                 max_directives: settings.graphql_max_directives,
                 introspection: settings.graphql_introspection,
                 resolver_spans: settings.graphql_resolver_spans,
+                federation: settings.graphql_federation,
             },
             Services {
                 wakeup: wakeup.clone(),

@@ -449,7 +449,9 @@ const CREATE_MANY: &str = "mutation($ws: ID!, $emails: [String!]!) { createInvit
 
 /// 100 new addresses for call `i` of `tag`.
 fn hundred(tag: &str, i: u64) -> Vec<String> {
-    (0..100).map(|k| format!("{tag}{i}x{k}@bench.test")).collect()
+    (0..100)
+        .map(|k| format!("{tag}{i}x{k}@bench.test"))
+        .collect()
 }
 
 /// The server's SQL statement counter.
@@ -491,7 +493,8 @@ async fn bulk_against_single(client: &reqwest::Client, base: &str) -> String {
     let single = statements(client, base).await - before;
     let before = statements(client, base).await;
     let started = Instant::now();
-    call(json!({ "query": CREATE_MANY, "variables": { "ws": ws, "emails": hundred("many", 0) } })).await;
+    call(json!({ "query": CREATE_MANY, "variables": { "ws": ws, "emails": hundred("many", 0) } }))
+        .await;
     let bulk_ms = started.elapsed().as_secs_f64() * 1000.0;
     let bulk = statements(client, base).await - before;
     format!(

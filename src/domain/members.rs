@@ -89,6 +89,59 @@ pub async fn roles(
         .collect())
 }
 
+/// Which of `targets` the viewer may see as a `Member` from outside any one
+/// workspace (a federated `Member` entity): those sharing a workspace with
+/// the viewer, and those who created an invitation the viewer may view (as
+/// its creator, its recipient at `viewer_email`, or a manager of its
+/// workspace). Two statements for any number of targets.
+pub async fn seen_by(
+    db: &impl ConnectionTrait,
+    viewer: ProfileId,
+    viewer_email: &str,
+    targets: &[ProfileId],
+) -> Result<Vec<ProfileId>> {
+    use sea_orm::{Condition, QuerySelect, QueryTrait};
+    let mine = |managed: bool| {
+        let q = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::WorkspaceId)
+            .filter(membership::Column::ProfileId.eq(viewer.0));
+        let q = if managed {
+            q.filter(membership::Column::Role.is_in([Role::Owner, Role::Admin]))
+        } else {
+            q
+        };
+        q.into_query()
+    };
+    let ids = targets.iter().map(|t| t.0);
+    let mut seen: Vec<ProfileId> = membership::Entity::find()
+        .filter(membership::Column::ProfileId.is_in(ids.clone()))
+        .filter(membership::Column::WorkspaceId.in_subquery(mine(false)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| ProfileId(m.profile_id))
+        .collect();
+    let creators: Vec<uuid::Uuid> = entity::invitation::Entity::find()
+        .select_only()
+        .column(entity::invitation::Column::CreatorId)
+        .distinct()
+        .filter(entity::invitation::Column::CreatorId.is_in(ids))
+        .filter(
+            Condition::any()
+                .add(entity::invitation::Column::CreatorId.eq(viewer.0))
+                .add(entity::invitation::Column::Email.eq(viewer_email))
+                .add(entity::invitation::Column::WorkspaceId.in_subquery(mine(true))),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    seen.extend(creators.into_iter().map(ProfileId));
+    seen.sort_unstable();
+    seen.dedup();
+    Ok(seen)
+}
+
 const BY_JOINED: Keyset<membership::Entity> = Keyset {
     at: membership::Column::Created,
     id: membership::Column::ProfileId,

@@ -109,3 +109,47 @@ pub(crate) fn forget(ctx: &async_graphql::Context<'_>) {
         l.clear::<InvitationId>();
     }
 }
+
+/// Invitations by id, as they are now (federated entities).
+pub(crate) struct InvitationLoader(pub(crate) DatabaseConnection);
+
+impl Loader<InvitationId> for InvitationLoader {
+    type Value = entity::invitation::Model;
+    type Error = Error;
+
+    async fn load(
+        &self,
+        keys: &[InvitationId],
+    ) -> Result<HashMap<InvitationId, Self::Value>, Error> {
+        let rows = invitations::by_ids(&self.0, keys).await?;
+        Ok(rows.into_iter().map(|i| (InvitationId(i.id), i)).collect())
+    }
+}
+
+/// Whether a viewer (id and email) may see a profile as a `Member` from
+/// outside a workspace (federated `Member` entities), by `(viewer, email,
+/// target)`.
+pub(crate) struct SeenLoader(pub(crate) DatabaseConnection);
+
+impl Loader<(ProfileId, String, ProfileId)> for SeenLoader {
+    type Value = ();
+    type Error = Error;
+
+    async fn load(
+        &self,
+        keys: &[(ProfileId, String, ProfileId)],
+    ) -> Result<HashMap<(ProfileId, String, ProfileId), ()>, Error> {
+        // One viewer per request: group anyway, to be right for any keys.
+        let mut by_viewer: HashMap<(ProfileId, &str), Vec<ProfileId>> = HashMap::new();
+        for (viewer, email, target) in keys {
+            by_viewer.entry((*viewer, email)).or_default().push(*target);
+        }
+        let mut seen = HashMap::new();
+        for ((viewer, email), targets) in by_viewer {
+            for target in members::seen_by(&self.0, viewer, email, &targets).await? {
+                seen.insert((viewer, email.to_owned(), target), ());
+            }
+        }
+        Ok(seen)
+    }
+}

@@ -22,6 +22,8 @@ enum Seen {
     In(WorkspaceId),
     /// Its role as read with it.
     As(Role),
+    /// Through no workspace (a federated entity): no role.
+    Outside,
 }
 
 #[derive(Clone)]
@@ -63,6 +65,11 @@ impl Member {
             .ok_or_else(|| Error::internal(format!("profile {id} is referenced but missing")))
     }
 
+    /// A profile seen through no workspace (its `role` is null).
+    pub(crate) fn outside(model: profile::Model) -> Self {
+        Self::new(model, Seen::Outside)
+    }
+
     /// Loads several, with the roles they were read with, in one batch.
     pub(crate) async fn load_many(
         ctx: &Context<'_>,
@@ -101,6 +108,7 @@ impl Member {
     async fn role(&self, ctx: &Context<'_>) -> Result<Option<WorkspaceRole>> {
         let role = match self.seen {
             Seen::As(role) => Some(role),
+            Seen::Outside => None,
             Seen::In(ws) => {
                 loader::<RoleLoader>(ctx)?
                     .load_one((ws, ProfileId(self.profile.id)))

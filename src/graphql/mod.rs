@@ -5,6 +5,7 @@
 mod bulk;
 mod context;
 pub mod errors;
+mod federation;
 mod history;
 mod invitation;
 pub mod limits;
@@ -39,6 +40,19 @@ pub struct Query(
     invitation::InvitationQuery,
 );
 
+// `Query` with the federation entities, whose mere presence makes
+// async-graphql serve `_service` and `_entities`: only with
+// `GRAPHQL_FEDERATION=true`. (A plain comment: a doc comment would become
+// the type's description.)
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct FederatedQuery(
+    profile::ProfileQuery,
+    workspace::WorkspaceQuery,
+    invitation::InvitationQuery,
+    federation::EntityQuery,
+);
+
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     profile::ProfileMutation,
@@ -51,7 +65,38 @@ pub struct Mutation(
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(subscription::InvitationSubscription);
 
-pub type AppSchema = Schema<Query, Mutation, Subscription>;
+/// The executable schema: plain, or a federation subgraph.
+#[derive(Clone)]
+pub enum AppSchema {
+    Plain(Schema<Query, Mutation, Subscription>),
+    Subgraph(Schema<FederatedQuery, Mutation, Subscription>),
+}
+
+impl AppSchema {
+    pub async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        match self {
+            AppSchema::Plain(s) => s.execute(request).await,
+            AppSchema::Subgraph(s) => s.execute(request).await,
+        }
+    }
+
+    pub fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+    ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
+        match self {
+            AppSchema::Plain(s) => s.execute_stream(request),
+            AppSchema::Subgraph(s) => s.execute_stream(request),
+        }
+    }
+
+    pub fn sdl(&self) -> String {
+        match self {
+            AppSchema::Plain(s) => s.sdl(),
+            AppSchema::Subgraph(s) => s.sdl(),
+        }
+    }
+}
 
 /// Limits on what one query may ask for, and whether the schema can be
 /// introspected. (Aliases and root fields are checked by the edge, with
@@ -67,6 +112,8 @@ pub struct Limits {
     pub introspection: bool,
     /// A tracing span per resolver (async-graphql's tracing extension).
     pub resolver_spans: bool,
+    /// Answer Apollo Federation's `_service` and `_entities`.
+    pub federation: bool,
 }
 
 /// The rules the settings choose.
@@ -99,19 +146,47 @@ pub struct Services {
 }
 
 pub fn build_schema(db: DatabaseConnection, limits: Limits, services: Services) -> AppSchema {
-    let mut builder = Schema::build(
-        Query::default(),
-        Mutation::default(),
-        Subscription::default(),
-    )
-    .data(db)
-    .data(services.wakeup)
-    .data(services.feed)
-    .data(services.policy)
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .limit_directives(limits.max_directives)
-    .limit_recursive_depth(64);
+    if limits.federation {
+        AppSchema::Subgraph(finish(
+            Schema::build(
+                FederatedQuery::default(),
+                Mutation::default(),
+                Subscription::default(),
+            )
+            .enable_federation(),
+            db,
+            limits,
+            services,
+        ))
+    } else {
+        AppSchema::Plain(finish(
+            Schema::build(
+                Query::default(),
+                Mutation::default(),
+                Subscription::default(),
+            ),
+            db,
+            limits,
+            services,
+        ))
+    }
+}
+
+fn finish<Q: async_graphql::ObjectType + 'static>(
+    builder: async_graphql::SchemaBuilder<Q, Mutation, Subscription>,
+    db: DatabaseConnection,
+    limits: Limits,
+    services: Services,
+) -> Schema<Q, Mutation, Subscription> {
+    let mut builder = builder
+        .data(db)
+        .data(services.wakeup)
+        .data(services.feed)
+        .data(services.policy)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(limits.max_directives)
+        .limit_recursive_depth(64);
     if limits.resolver_spans {
         builder = builder.extension(Tracing);
     }
@@ -137,6 +212,20 @@ pub fn sdl() -> String {
     .sdl()
 }
 
+/// The Apollo Federation v2 subgraph schema (`invitations schema
+/// --federation`): the SDL with `@link`, `@key(fields: "id")` on the
+/// entities, and `_service`/`_entities`.
+pub fn federation_sdl() -> String {
+    Schema::build(
+        FederatedQuery::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .enable_federation()
+    .finish()
+    .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
 /// Attaches what one request needs: who is asking, and fresh dataloaders
 /// (their batches and caches must not outlive the request).
 pub fn prepare(
@@ -155,4 +244,6 @@ pub fn prepare(
         .data(loader(loaders::RoleLoader(db.clone())))
         .data(loader(loaders::DeliveryLoader(db.clone())))
         .data(loader(loaders::EventsLoader(db.clone())))
+        .data(loader(loaders::InvitationLoader(db.clone())))
+        .data(loader(loaders::SeenLoader(db.clone())))
 }

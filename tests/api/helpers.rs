@@ -74,6 +74,8 @@ fn test_settings(url: &str, tweak: &impl Fn(&mut Settings)) -> Settings {
     settings.auth_clock_skew = Duration::ZERO;
     // Webhook tests call a receiver on 127.0.0.1.
     settings.webhook_allow_private = true;
+    // As the SPEC's black-box tests run it: a federation subgraph.
+    settings.graphql_federation = true;
     settings.auth_jwt_secret = Some(Secret::new(SECRET));
     settings.http_workers = Some(2);
     // Mail tests drive the worker step by step; most tests need no worker.

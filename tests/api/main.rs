@@ -12,6 +12,7 @@ mod helpers;
 mod authorization;
 mod bulk;
 mod faults;
+mod federation;
 mod hostile;
 mod http;
 mod invitations;

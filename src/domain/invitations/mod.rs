@@ -16,4 +16,4 @@ pub mod state;
 
 pub use commands::{accept, decline, delete, resend, withdraw, ResendLimits};
 pub use creation::{create, create_many, AddressResult, NewInvitations, Outcome};
-pub use queries::{count, get, listing_query, may_hear, page, Listing};
+pub use queries::{by_ids, count, get, listing_query, may_hear, page, Listing};

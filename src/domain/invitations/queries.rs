@@ -77,6 +77,22 @@ where
     Ok(Standing::of(inv, role.await?, caller).may_hear(kind))
 }
 
+/// These invitations as they are now (for batching; visibility is the
+/// caller's to check).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[InvitationId],
+) -> Result<Vec<invitation::Model>> {
+    let now = now();
+    Ok(invitation::Entity::find()
+        .filter(invitation::Column::Id.is_in(ids.iter().map(|i| i.0)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| state::as_of(i, now))
+        .collect())
+}
+
 /// The three listings of invitations.
 #[derive(Debug, Clone, Copy)]
 pub enum Listing {
