@@ -261,6 +261,9 @@ pub struct Settings {
     /// after a crash the email is taken up again once this has passed.
     #[arg(long, env = "MAIL_LEASE", global = true, default_value = "10s", value_parser = parse_duration)]
     pub mail_lease: Duration,
+    /// Serve `/metrics` on this address instead of the public one.
+    #[arg(long, env = "METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
     /// Serve Apollo Federation's `_service` and `_entities` (a subgraph).
     #[arg(long, env = "GRAPHQL_FEDERATION", global = true, default_value_t = false, action = clap::ArgAction::Set)]
     pub graphql_federation: bool,

@@ -54,6 +54,7 @@ async fn serve(settings: &Settings) -> Result<(), StartupError> {
     let addr = format!("{}:{}", settings.bind_addr.ip(), app.port());
     tracing::info!(
         address = %addr,
+        metrics = %app.metrics_addr().map_or_else(|| format!("http://{addr}/metrics"), |m| format!("http://{m}/metrics")),
         graphiql = %format!("http://{addr}/graphql"),
         dev_mode = app.dev_mode,
         "serving"

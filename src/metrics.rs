@@ -241,8 +241,55 @@ impl Metrics {
         if encode(&mut out, &self.registry).is_err() {
             tracing::error!("could not encode metrics");
         }
-        out
+        // The process's own, under the names every exporter uses (no
+        // prefix), before the closing `# EOF`.
+        let process = process_metrics();
+        match out.strip_suffix("# EOF\n") {
+            Some(body) => format!("{body}{process}# EOF\n"),
+            None => out + &process,
+        }
     }
+}
+
+/// `build_info` and the process's CPU time, resident memory and open file
+/// descriptors, read from `/proc` (Linux; elsewhere only `build_info`).
+fn process_metrics() -> String {
+    let mut out = format!(
+        "# HELP invitations_build_info The running build.\n# TYPE invitations_build_info gauge\ninvitations_build_info{{version=\"{}\"}} 1\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    // Fields after the command name in /proc/self/stat: utime and stime
+    // are the 12th and 13th, in clock ticks (100 per second on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    if let (Some(user), Some(system)) = (ticks(11), ticks(12)) {
+        out.push_str(&format!(
+            "# HELP process_cpu_seconds Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds counter\nprocess_cpu_seconds_total {}\n",
+            (user + system) / 100.0
+        ));
+    }
+    let rss_kib = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    if let Some(kib) = rss_kib {
+        out.push_str(&format!(
+            "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {}\n",
+            kib * 1024
+        ));
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        out.push_str(&format!(
+            "# HELP process_open_fds Number of open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds {}\n",
+            fds.count()
+        ));
+    }
+    out
 }
 
 /// Pool size and idle connections, whichever database it is.

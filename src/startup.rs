@@ -33,6 +33,8 @@ pub type WebhookWorker = Worker<WebhookChannel>;
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on `METRICS_ADDR`, when set.
+    metrics_server: Option<(std::net::SocketAddr, Server)>,
     db: DatabaseConnection,
     metrics: Arc<Metrics>,
     worker: Option<(EmailWorker, WebhookWorker)>,
@@ -311,6 +313,26 @@ impl Application {
             .map_err(StartupError)?,
         );
         let origins = settings.cors_allowed_origins.clone();
+        // With METRICS_ADDR, /metrics is served there only.
+        let metrics_server = match settings.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)?;
+                let bound = listener.local_addr()?;
+                let state = state.clone();
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(state.clone())
+                        .configure(http::metrics_routes)
+                })
+                .workers(1)
+                .disable_signals()
+                .listen(listener)?
+                .run();
+                Some((bound, server))
+            }
+            None => None,
+        };
+        let public_metrics = metrics_server.is_none();
 
         let listener = TcpListener::bind(settings.bind_addr)?;
         let port = listener.local_addr()?.port();
@@ -320,7 +342,7 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(middleware::cors(&origins))
                 .wrap(from_fn(middleware::request_id))
-                .configure(http::routes)
+                .configure(|cfg| http::routes(cfg, public_metrics))
         })
         .shutdown_timeout(30)
         // Subscriptions push small frames one at a time: Nagle's algorithm
@@ -333,6 +355,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            metrics_server,
             db,
             metrics,
             worker,
@@ -341,6 +364,11 @@ impl Application {
             health,
             dev_mode,
         })
+    }
+
+    /// Where `/metrics` is served apart (`METRICS_ADDR`), if it is.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_server.as_ref().map(|(addr, _)| *addr)
     }
 
     pub fn port(&self) -> u16 {
@@ -372,9 +400,17 @@ impl Application {
         let mut feed_db = self.db.clone();
         feed_db.set_metric_callback(|_| {});
         let feed = tokio::spawn(self.feed.run(feed_db, stopped.clone()));
+        let metrics_server = self.metrics_server.map(|(_, server)| server);
+        let metrics_handle = metrics_server.as_ref().map(Server::handle);
+        if let Some(server) = metrics_server {
+            tokio::spawn(server);
+        }
         let serve = async {
             let served = self.server.await;
             let _ = stop.send(true);
+            if let Some(handle) = metrics_handle {
+                handle.stop(true).await;
+            }
             served
         };
         let deliver = async {

@@ -1,4 +1,6 @@
 //! Logs: readable lines for people, JSON for machines; `RUST_LOG` filters.
+//! Records of the `log` crate (actix, reqwest, parts of sqlx) are taken in
+//! too (tracing-subscriber's `tracing-log`, installed by `try_init`).
 
 use tracing_subscriber::{fmt, EnvFilter};
 

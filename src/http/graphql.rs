@@ -26,7 +26,7 @@ pub(crate) async fn post(
 ) -> HttpResponse {
     match request::from_body(&req, payload, &state.limits).await {
         Ok(incoming) => handle(&state, &req, incoming, false).await,
-        Err(refusal) => refuse(&state, &req, refusal),
+        Err(refusal) => refuse_unread(&state, &req, refusal),
     }
 }
 
@@ -43,8 +43,23 @@ pub(crate) async fn get(
     }
     match request::from_query_string(&req) {
         Ok(incoming) => handle(&state, &req, incoming, true).await,
-        Err(refusal) => refuse(&state, &req, refusal),
+        Err(refusal) => refuse_unread(&state, &req, refusal),
     }
+}
+
+/// Refuses a request that could not be read (too large, not JSON, ...),
+/// counted among the requests as operation `refused`.
+fn refuse_unread(state: &AppState, req: &HttpRequest, refusal: Refusal) -> HttpResponse {
+    let res = refuse(state, req, refusal);
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&RequestLabels {
+            operation: "refused".to_owned(),
+            status: res.status().as_u16(),
+        })
+        .inc();
+    res
 }
 
 fn refuse(state: &AppState, req: &HttpRequest, refusal: Refusal) -> HttpResponse {

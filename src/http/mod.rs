@@ -88,11 +88,19 @@ pub struct AppState {
     allowed_origins: Vec<String>,
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// The public routes; `/metrics` among them unless it is served apart.
+pub fn routes(cfg: &mut web::ServiceConfig, with_metrics: bool) {
     cfg.route("/graphql", web::post().to(graphql::post))
         .route("/graphql", web::get().to(graphql::get))
         .route("/graphiql/{name}", web::get().to(graphiql::asset))
-        .route("/metrics", web::get().to(probes::metrics))
         .route("/healthz", web::get().to(probes::healthz))
         .route("/readyz", web::get().to(probes::readyz));
+    if with_metrics {
+        metrics_routes(cfg);
+    }
+}
+
+/// `/metrics` alone (on `METRICS_ADDR`, off the public port).
+pub fn metrics_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(probes::metrics));
 }

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub metrics: std::sync::Arc<invitations::metrics::Metrics>,
     /// The app's own health, as `/readyz` reports it.
     pub health: invitations::health::Health,
+    /// Where `/metrics` is served apart (`METRICS_ADDR`), if it is.
+    pub metrics_base: Option<String>,
     undelivered_expected: AtomicBool,
     _database: TestDatabase,
 }
@@ -50,9 +52,11 @@ pub async fn spawn_app_with(tweak: impl Fn(&mut Settings)) -> TestApp {
     let db = app.db().clone();
     let metrics = app.metrics();
     let health = app.health();
+    let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
+        metrics_base,
         db_url: database.url.clone(),
         client: reqwest::Client::new(),
         db,
@@ -477,6 +481,8 @@ pub async fn team() -> Team {
 pub struct ServerProcess {
     child: std::process::Child,
     pub base: String,
+    /// What it has logged (JSON lines).
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -512,10 +518,17 @@ impl ServerProcess {
             }
         };
         // Keep reading, so a full pipe never stalls the server.
-        std::thread::spawn(move || lines.for_each(drop));
+        let log = std::sync::Arc::new(std::sync::Mutex::new(said));
+        let keep = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                keep.lock().unwrap().push(line);
+            }
+        });
         Self {
             child,
             base: format!("http://{address}"),
+            log,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Metrics, statement counts, compression and persisted queries.
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 use serde_json::{json, Value};
 use std::io::Read;
 
@@ -197,4 +197,95 @@ async fn automatic_persisted_queries_round_trip() {
     assert_eq!(registered["data"]["me"]["email"], "ada@acme.test");
     let by_hash = post(json!({ "extensions": ext })).await;
     assert_eq!(by_hash["data"]["me"]["email"], "ada@acme.test", "{by_hash}");
+}
+
+#[tokio::test]
+async fn metrics_show_the_build_and_the_process() {
+    let app = spawn_app().await;
+    let samples = scrape(&app).await;
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        value(
+            &samples,
+            &format!("invitations_build_info{{version=\"{version}\"}}")
+        ),
+        1.0
+    );
+    assert!(value(&samples, "process_resident_memory_bytes") > 1e6);
+    assert!(value(&samples, "process_open_fds") > 3.0);
+    assert!(samples
+        .iter()
+        .any(|(s, _)| s == "process_cpu_seconds_total"));
+}
+
+#[tokio::test]
+async fn a_request_refused_before_it_is_read_is_counted() {
+    let app = spawn_app().await;
+    let refused = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "text/plain")
+        .body("{ me { id } }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 415);
+    let samples = scrape(&app).await;
+    assert_eq!(
+        value(
+            &samples,
+            "invitations_http_requests_total{operation=\"refused\",status=\"415\"}"
+        ),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn with_metrics_addr_the_metrics_leave_the_public_port() {
+    let app = spawn_app_with(|s| s.metrics_addr = Some("127.0.0.1:0".parse().unwrap())).await;
+    let public = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+    let apart = app
+        .client
+        .get(format!("{}/metrics", app.metrics_base.as_ref().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(apart.status(), 200);
+    assert!(apart
+        .text()
+        .await
+        .unwrap()
+        .contains("invitations_build_info"));
+}
+
+#[tokio::test]
+async fn records_of_the_log_crate_reach_the_log() {
+    let dir = std::env::temp_dir().join(format!("invitations-log-{}", uuid::Uuid::new_v4()));
+    let db = format!("sqlite://{}/inv.db?mode=rwc", dir.display());
+    std::fs::create_dir_all(&dir).unwrap();
+    let server =
+        crate::helpers::ServerProcess::start(&db, &[("MAIL_DIR", "/tmp/invitations-log-mail")]);
+    // actix-server logs its start through the `log` crate.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let found = loop {
+        let found = server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("\"target\":\"actix_server"));
+        if found || std::time::Instant::now() > deadline {
+            break found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    drop(server);
+    std::fs::remove_dir_all(dir).ok();
+    assert!(found, "no actix_server record in the JSON log");
 }
