@@ -238,13 +238,23 @@ impl Feed {
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) => {
-                        let Ok(id) = n.payload().parse::<i64>() else {
+                        // With those already waiting (a bulk create
+                        // announces a hundred at once): one read for all.
+                        let mut ids: Vec<i64> = Vec::new();
+                        ids.extend(n.payload().parse::<i64>().ok());
+                        while ids.len() < 500 {
+                            let Some(more) = listener.next_buffered() else {
+                                break;
+                            };
+                            ids.extend(more.payload().parse::<i64>().ok());
+                        }
+                        if ids.is_empty() {
                             continue;
-                        };
-                        match by_ids(db, &[id]).await {
+                        }
+                        match by_ids(db, &ids).await {
                             Ok(events) => self.publish(events, &mut recent),
                             Err(e) => {
-                                tracing::warn!(error = ?e, event_id = id, "live feed could not read an event")
+                                tracing::warn!(error = ?e, events = ids.len(), "live feed could not read announced events")
                             }
                         }
                     }
