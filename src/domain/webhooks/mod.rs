@@ -9,8 +9,8 @@ pub mod payload;
 pub mod signature;
 
 use sea_orm::{
-    sea_query::Order, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    sea_query::Order, ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait,
+    Iterable, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -42,7 +42,6 @@ pub struct NewWebhook {
 
 /// The kinds a webhook wants, as stored (`None`: all).
 pub fn kinds(hook: &webhook::Model) -> Vec<EventKind> {
-    use sea_orm::{ActiveEnum, Iterable};
     match &hook.events {
         None => EventKind::iter().collect(),
         Some(list) => list
@@ -53,11 +52,7 @@ pub fn kinds(hook: &webhook::Model) -> Vec<EventKind> {
 }
 
 fn wants(hook: &webhook::Model, kind: EventKind) -> bool {
-    use sea_orm::ActiveEnum;
-    match &hook.events {
-        None => true,
-        Some(list) => list.split(',').any(|k| k == kind.to_value()),
-    }
+    kinds(hook).contains(&kind)
 }
 
 /// The caller's workspace, if they manage it: a stranger is told nothing,
@@ -83,7 +78,6 @@ pub async fn create(
 ) -> Result<(webhook::Model, Secret)> {
     managed(db, caller, ws).await?;
     let input = input?;
-    use sea_orm::ActiveEnum;
     let events = input.events.map(|kinds| {
         kinds
             .iter()
@@ -132,7 +126,6 @@ pub async fn of_workspace(
     db: &impl ConnectionTrait,
     ws: WorkspaceId,
 ) -> Result<Vec<webhook::Model>> {
-    use sea_orm::QueryOrder;
     Ok(webhook::Entity::find()
         .filter(webhook::Column::WorkspaceId.eq(ws.0))
         .order_by_asc(webhook::Column::Created)
