@@ -177,9 +177,14 @@ async fn parse_new(
             .at("events"))
         }
         Some(kinds) => {
-            let mut kinds: Vec<_> = kinds.into_iter().map(Into::into).collect();
-            kinds.dedup();
-            Some(kinds)
+            // Each kind once, in the order first given.
+            let mut once = Vec::new();
+            for kind in kinds.into_iter().map(Into::into) {
+                if !once.contains(&kind) {
+                    once.push(kind);
+                }
+            }
+            Some(once)
         }
         None => None,
     };

@@ -129,6 +129,18 @@ async fn a_plain_member_may_not_manage_webhooks_and_a_stranger_is_told_nothing()
 }
 
 #[tokio::test]
+async fn a_kind_named_twice_is_listed_once() {
+    let t = team().await;
+    hook(
+        &t,
+        "https://hooks.example.com/in",
+        Some(&["ACCEPTED", "CREATED", "ACCEPTED"]),
+    )
+    .await;
+    assert_eq!(hooks(&t).await[0]["events"], json!(["ACCEPTED", "CREATED"]));
+}
+
+#[tokio::test]
 async fn an_empty_list_of_events_is_bad_input() {
     let t = team().await;
     let body = t
