@@ -24,7 +24,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> ExitCode {
     startup::use_ring_for_tls();
     let cli = Cli::parse();
-    telemetry::init(cli.settings.log_format);
+    let _telemetry = telemetry::init(cli.settings.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.settings).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,

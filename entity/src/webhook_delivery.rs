@@ -26,6 +26,8 @@ pub struct Model {
     pub last_status: Option<i32>,
     pub sent_at: Option<DateTimeUtc>,
     pub created: DateTimeUtc,
+    /// The W3C trace context of the request that caused it, sent along.
+    pub traceparent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261202_000004_lifecycle;
 mod m20261202_000005_idempotency;
 mod m20261202_000006_event_notify;
 mod m20261204_000007_webhooks;
+mod m20261204_000008_delivery_trace;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_idempotency::Migration),
             Box::new(m20261202_000006_event_notify::Migration),
             Box::new(m20261204_000007_webhooks::Migration),
+            Box::new(m20261204_000008_delivery_trace::Migration),
         ]
     }
 }

@@ -118,11 +118,14 @@ async fn run(
     incoming: Incoming,
     over_get: bool,
 ) -> (HttpResponse, String) {
-    let ready: Vec<Result<Request, Refused>> = incoming
+    let mut ready: Vec<Result<Request, Refused>> = incoming
         .params
         .into_iter()
         .map(|p| p.ready(&state.documents, &state.limits, over_get))
         .collect();
+    if let (false, [Ok(r)]) = (incoming.batch, &mut ready[..]) {
+        record_operation(r);
+    }
     let operation = state
         .metrics
         .operation_label(match (&ready[..], incoming.batch) {
@@ -159,6 +162,31 @@ async fn run(
         })
         .collect();
     (execute(state, req, slots, true).await, operation)
+}
+
+/// The operation's type and name on the request span, as OpenTelemetry's
+/// GraphQL conventions name them (the document is parsed already).
+fn record_operation(r: &mut Request) {
+    use async_graphql::parser::types::OperationType;
+    let wanted = r.operation_name.clone();
+    let Ok(doc) = r.parsed_query() else { return };
+    let Some((name, op)) = doc
+        .operations
+        .iter()
+        .find(|(n, _)| wanted.is_none() || n.map(|n| n.as_str()) == wanted.as_deref())
+    else {
+        return;
+    };
+    let ty = match op.node.ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    };
+    let span = tracing::Span::current();
+    span.record("graphql.operation.type", ty);
+    if let Some(name) = name {
+        span.record("graphql.operation.name", name.as_str());
+    }
 }
 
 /// Executes the requests that are ready, within the time limit, and

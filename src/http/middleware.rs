@@ -49,10 +49,24 @@ pub async fn request_id(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = id_for(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    // The GraphQL attributes are OpenTelemetry's semantic conventions,
+    // filled in once the operation is known (`graphql::record_operation`).
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format_args!("{} {}", req.method(), req.path()),
+        otel.kind = "server",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.path(),
+        graphql.operation.name = tracing::field::Empty,
+        graphql.operation.type = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    crate::telemetry::adopt_parent(&span, req.headers());
     let started = Instant::now();
     async move {
         let mut res = next.call(req).await?;
+        tracing::Span::current().record("http.response.status_code", res.status().as_u16());
         tracing::info!(
             status = res.status().as_u16(),
             ms = started.elapsed().as_millis() as u64,

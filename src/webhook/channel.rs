@@ -89,6 +89,8 @@ pub struct WebhookRequest {
     url: WebhookUrl,
     secret: Secret,
     body: String,
+    /// The causing request's trace, when it was traced.
+    traceparent: Option<String>,
 }
 
 impl Channel for WebhookChannel {
@@ -152,6 +154,7 @@ impl Channel for WebhookChannel {
             url,
             secret,
             body: d.body.clone(),
+            traceparent: d.traceparent.clone(),
         })
     }
 
@@ -204,9 +207,11 @@ impl Session<WebhookRequest> for WebhookSession {
         let id = m.delivery_id.to_string();
         let timestamp = crate::clock::now().timestamp();
         let signature = signature::sign(&m.secret, &id, timestamp, m.body.as_bytes());
-        let sent = self
-            .client
-            .post(m.url.as_str())
+        let mut request = self.client.post(m.url.as_str());
+        if let Some(parent) = &m.traceparent {
+            request = request.header("traceparent", parent);
+        }
+        let sent = request
             .header("content-type", "application/json")
             .header("webhook-id", &id)
             .header("webhook-timestamp", timestamp.to_string())

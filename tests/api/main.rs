@@ -22,6 +22,8 @@ mod mail;
 mod migrations;
 mod observability;
 mod oidc;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod over_http;
 mod paging;
 mod profiles;

@@ -15,6 +15,8 @@ pub struct Received {
     pub id: String,
     pub timestamp: String,
     pub signature: String,
+    /// The W3C trace context sent along, if any.
+    pub traceparent: String,
     pub body: String,
 }
 
@@ -98,6 +100,7 @@ async fn answer(req: HttpRequest, body: web::Bytes, script: web::Data<Script>) -
         id: header("webhook-id"),
         timestamp: header("webhook-timestamp"),
         signature: header("webhook-signature"),
+        traceparent: header("traceparent"),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
     while script.hang.load(Ordering::SeqCst) {

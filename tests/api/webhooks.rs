@@ -212,6 +212,8 @@ async fn a_delivery_is_signed_as_standard_webhooks_say_and_carries_the_event() {
     assert_eq!(delivery["status"], "SENT");
     assert_eq!(delivery["lastStatus"], 200);
     assert_eq!(delivery["eventKind"], "CREATED");
+    // Trace context goes along only when tracing (tests/api/otlp.rs).
+    assert_eq!(r.traceparent, "", "no trace, no traceparent");
 }
 
 #[tokio::test]

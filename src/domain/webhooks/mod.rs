@@ -204,6 +204,7 @@ pub async fn enqueue(
         .map(|i| (i.id, i))
         .collect();
     let at = now();
+    let traceparent = crate::telemetry::traceparent();
     let rows = wanted.into_iter().filter_map(|(hook, e)| {
         let inv = invitations.get(&e.invitation_id)?;
         Some(delivery::ActiveModel {
@@ -221,6 +222,7 @@ pub async fn enqueue(
             last_status: Set(None),
             sent_at: Set(None),
             created: Set(at),
+            traceparent: Set(traceparent.clone()),
         })
     });
     delivery::Entity::insert_many(rows)
