@@ -219,7 +219,18 @@ async fn connect(config: &SmtpConfig) -> Result<Client, SendError> {
             .map(|c| Client::Plain(Box::new(c))),
         _ => builder.connect().await.map(|c| Client::Tls(Box::new(c))),
     };
-    connected.map_err(|e| classify(Stage::Connect, e))
+    let client = connected.map_err(|e| classify(Stage::Connect, e))?;
+    // mail-send writes a message in several small writes; with Nagle's
+    // algorithm each one after the first waited for the server's delayed
+    // ACK, about 40 ms a message (bench/live.sh: 89 emails/s before).
+    let socket = match &client {
+        Client::Plain(c) => &c.stream,
+        Client::Tls(c) => c.stream.get_ref().0,
+    };
+    if let Err(e) = socket.set_nodelay(true) {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY on the SMTP connection");
+    }
+    Ok(client)
 }
 
 async fn write_eml(dir: &Path, m: &Outgoing) -> Result<(), SendError> {
