@@ -5,12 +5,14 @@
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use std::sync::Arc;
 
-use entity::{email_outbox, invitation as inv};
+use entity::{email_outbox, invitation as inv, profile, workspace};
+use std::collections::HashMap;
+use uuid::Uuid;
 
 use super::{
     context::{caller, data, db, loader},
     history::{self, InvitationEventConnection},
-    loaders::{DeliveryLoader, EventsLoader, ProfileLoader, RoleLoader, WorkspaceLoader},
+    loaders::{DeliveryLoader, EventsLoader, RoleLoader, WorkspaceLoader},
     member::Member,
     page::{self, connection, connection_type, PageArgs},
     scalars::{DateTime, Duration},
@@ -23,7 +25,9 @@ use crate::domain::{
     invitations::{self, access::Standing, Listing, NewInvitations},
     now,
     paging::Page,
+    profiles,
     values::{Expiry, IdempotencyKey},
+    workspaces,
 };
 use crate::error::{Error, Result};
 
@@ -78,28 +82,44 @@ impl From<email_outbox::Model> for EmailDelivery {
 }
 
 #[derive(Clone)]
-pub(crate) struct Invitation(Arc<inv::Model>);
+pub(crate) struct Invitation {
+    model: Arc<inv::Model>,
+    /// Its creator and workspace, when a listing read them with its page:
+    /// its fields then need no loader.
+    creator: Option<Arc<profile::Model>>,
+    workspace: Option<Arc<workspace::Model>>,
+}
 
 connection_type!(Invitation, InvitationConnection, InvitationEdge);
 
 impl Invitation {
     fn new(model: inv::Model) -> Self {
-        Self(Arc::new(model))
+        Self {
+            model: Arc::new(model),
+            creator: None,
+            workspace: None,
+        }
     }
 
     fn invitation_id(&self) -> InvitationId {
-        InvitationId(self.0.id)
+        InvitationId(self.model.id)
     }
 
-    async fn workspace_model(&self, ctx: &Context<'_>) -> Result<entity::workspace::Model> {
+    async fn workspace_model(&self, ctx: &Context<'_>) -> Result<Arc<workspace::Model>> {
+        if let Some(w) = &self.workspace {
+            return Ok(w.clone());
+        }
         loader::<WorkspaceLoader>(ctx)?
-            .load_one(WorkspaceId(self.0.workspace_id))
+            .load_one(WorkspaceId(self.model.workspace_id))
             .await?
-            .ok_or_else(|| Error::internal(format!("invitation {} has no workspace", self.0.id)))
+            .map(Arc::new)
+            .ok_or_else(|| {
+                Error::internal(format!("invitation {} has no workspace", self.model.id))
+            })
     }
 
     fn workspace_id(&self) -> WorkspaceId {
-        WorkspaceId(self.0.workspace_id)
+        WorkspaceId(self.model.workspace_id)
     }
 
     async fn standing(&self, ctx: &Context<'_>) -> Result<Standing> {
@@ -107,7 +127,7 @@ impl Invitation {
         let role = loader::<RoleLoader>(ctx)?
             .load_one((self.workspace_id(), caller.id()))
             .await?;
-        Ok(Standing::of(&self.0, role, caller))
+        Ok(Standing::of(&self.model, role, caller))
     }
 }
 
@@ -115,57 +135,72 @@ impl Invitation {
 impl Invitation {
     /// Version 4 UUID.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
 
     async fn created(&self) -> DateTime {
-        self.0.created.into()
+        self.model.created.into()
     }
 
     async fn last_modified(&self) -> DateTime {
-        self.0.last_modified.into()
+        self.model.last_modified.into()
     }
 
     async fn status(&self) -> InvitationStatus {
-        self.0.status.into()
+        self.model.status.into()
     }
 
     /// The recipient's email address, normalised to lower case.
     async fn email(&self) -> &str {
-        &self.0.email
+        &self.model.email
     }
 
     /// The member who sent the invitation.
     async fn creator(&self, ctx: &Context<'_>) -> Result<Member> {
-        Member::load_in(ctx, ProfileId(self.0.creator_id), self.workspace_id()).await
+        super::boxed(async move {
+            match &self.creator {
+                Some(p) => Ok(Member::shared_in(p.clone(), self.workspace_id())),
+                None => {
+                    Member::load_in(ctx, ProfileId(self.model.creator_id), self.workspace_id())
+                        .await
+                }
+            }
+        })
+        .await
     }
 
     /// The workspace the recipient is invited to.
     async fn workspace(&self, ctx: &Context<'_>) -> Result<Workspace> {
-        Ok(Workspace::through_invitation(
-            self.workspace_model(ctx).await?,
-        ))
+        super::boxed(async move {
+            Ok(Workspace::through_invitation(
+                self.workspace_model(ctx).await?,
+            ))
+        })
+        .await
     }
 
     /// Delivery of the invitation email (the newest, after a resend); visible to the creator and the managers only, null for anyone else.
     async fn email_delivery(&self, ctx: &Context<'_>) -> Result<Option<EmailDelivery>> {
-        if !self.standing(ctx).await?.may_manage() {
-            return Ok(None);
-        }
-        let row = loader::<DeliveryLoader>(ctx)?
-            .load_one(self.invitation_id())
-            .await?;
-        Ok(row.map(Into::into))
+        super::boxed(async move {
+            if !self.standing(ctx).await?.may_manage() {
+                return Ok(None);
+            }
+            let row = loader::<DeliveryLoader>(ctx)?
+                .load_one(self.invitation_id())
+                .await?;
+            Ok(row.map(Into::into))
+        })
+        .await
     }
 
     /// The role the recipient gets on accepting.
     async fn role(&self) -> WorkspaceRole {
-        self.0.role.into()
+        self.model.role.into()
     }
 
     /// Null until the email is first sent; then sent + the expiry.
     async fn expires_at(&self) -> Option<DateTime> {
-        self.0.expires_at.map(Into::into)
+        self.model.expires_at.map(Into::into)
     }
 
     /// Oldest first; creator and managers only, null for anyone else.
@@ -175,20 +210,23 @@ impl Invitation {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Option<InvitationEventConnection>> {
-        if !self.standing(ctx).await?.may_manage() {
-            return Ok(None);
-        }
-        let events = loader::<EventsLoader>(ctx)?
-            .load_one(self.invitation_id())
-            .await?
-            .unwrap_or_default();
-        let listing = format!("events:{}", self.0.id);
-        let args = PageArgs::new(first, after, None, None);
-        let page = history::page(&events, self, &args, &listing)?;
-        let total = events.len() as u64;
-        Ok(Some(
-            connection(ctx, &listing, page, async { Ok(total) }).await?,
-        ))
+        super::boxed(async move {
+            if !self.standing(ctx).await?.may_manage() {
+                return Ok(None);
+            }
+            let events = loader::<EventsLoader>(ctx)?
+                .load_one(self.invitation_id())
+                .await?
+                .unwrap_or_default();
+            let listing = format!("events:{}", self.model.id);
+            let args = PageArgs::new(first, after, None, None);
+            let page = history::page(&events, self, &args, &listing)?;
+            let total = events.len() as u64;
+            Ok(Some(
+                connection(ctx, &listing, page, async { Ok(total) }).await?,
+            ))
+        })
+        .await
     }
 }
 
@@ -229,44 +267,60 @@ pub(crate) async fn invitation_connection(
     let query = invitations::listing_query(caller, listing, statuses.as_deref(), now)
         .map_err(|e| e.at("status"))?;
     let page = invitations::page(db, query.clone(), &req, now).await?;
-    prefetch(ctx, &page).await?;
+    let related = prefetch(ctx, &page).await?;
     connection(
         ctx,
         &name,
-        page.map(Invitation::new),
+        page.map(|model| Invitation {
+            creator: related.creators.get(&model.creator_id).cloned(),
+            workspace: related.workspaces.get(&model.workspace_id).cloned(),
+            model: Arc::new(model),
+        }),
         invitations::count(db, query),
     )
     .await
 }
 
-/// Loads the creators and workspaces a page's nodes will ask for, one
-/// batch each, into the request's loader cache: the nodes then resolve
-/// them without a loader round trip each.
-async fn prefetch(ctx: &Context<'_>, page: &Page<inv::Model>) -> Result<()> {
+/// A listing's creators and workspaces, by id.
+#[derive(Default)]
+struct Related {
+    creators: HashMap<Uuid, Arc<profile::Model>>,
+    workspaces: HashMap<Uuid, Arc<workspace::Model>>,
+}
+
+/// Reads the creators and workspaces a page's nodes will ask for, one
+/// statement each, run at once, for the nodes to carry: they then resolve
+/// those fields without a loader (whose batching window would hold the
+/// request a millisecond for keys it already has all of).
+async fn prefetch(ctx: &Context<'_>, page: &Page<inv::Model>) -> Result<Related> {
     let look = ctx.look_ahead();
     let selects = |field: &str| {
         look.field("nodes").field(field).exists()
             || look.field("edges").field("node").field(field).exists()
     };
+    let db = db(ctx)?;
     let rows = || page.items.iter().map(|(_, i)| i);
     let creators = async {
-        if selects("creator") {
-            loader::<ProfileLoader>(ctx)?
-                .load_many(ids::distinct(rows(), |i| ProfileId(i.creator_id)))
-                .await?;
+        if !selects("creator") {
+            return Ok(HashMap::new());
         }
-        Ok::<_, Error>(())
+        let found =
+            profiles::by_ids(db, &ids::distinct(rows(), |i| ProfileId(i.creator_id))).await?;
+        Ok::<_, Error>(found.into_iter().map(|p| (p.id, Arc::new(p))).collect())
     };
     let workspaces = async {
-        if selects("workspace") || selects("emailDelivery") {
-            loader::<WorkspaceLoader>(ctx)?
-                .load_many(ids::distinct(rows(), |i| WorkspaceId(i.workspace_id)))
-                .await?;
+        if !(selects("workspace") || selects("emailDelivery")) {
+            return Ok(HashMap::new());
         }
-        Ok::<_, Error>(())
+        let found =
+            workspaces::by_ids(db, &ids::distinct(rows(), |i| WorkspaceId(i.workspace_id))).await?;
+        Ok::<_, Error>(found.into_iter().map(|w| (w.id, Arc::new(w))).collect())
     };
-    futures_util::try_join!(creators, workspaces)?;
-    Ok(())
+    let (creators, workspaces) = futures_util::try_join!(creators, workspaces)?;
+    Ok(Related {
+        creators,
+        workspaces,
+    })
 }
 
 #[derive(Default)]

@@ -42,6 +42,15 @@ impl Member {
         }
     }
 
+    /// A profile already read; its role is its role in `workspace`, if
+    /// still a member.
+    pub(crate) fn shared_in(profile: Arc<profile::Model>, workspace: WorkspaceId) -> Self {
+        Self {
+            profile,
+            seen: Seen::In(workspace),
+        }
+    }
+
     /// Loads through the request's batch; its role is its role in
     /// `workspace`, if still a member.
     pub(crate) async fn load_in(
@@ -106,15 +115,18 @@ impl Member {
 
     /// Role in the workspace it is seen through; null when no longer a member.
     async fn role(&self, ctx: &Context<'_>) -> Result<Option<WorkspaceRole>> {
-        let role = match self.seen {
-            Seen::As(role) => Some(role),
-            Seen::Outside => None,
-            Seen::In(ws) => {
-                loader::<RoleLoader>(ctx)?
-                    .load_one((ws, ProfileId(self.profile.id)))
-                    .await?
-            }
-        };
-        Ok(role.map(Into::into))
+        super::boxed(async move {
+            let role = match self.seen {
+                Seen::As(role) => Some(role),
+                Seen::Outside => None,
+                Seen::In(ws) => {
+                    loader::<RoleLoader>(ctx)?
+                        .load_one((ws, ProfileId(self.profile.id)))
+                        .await?
+                }
+            };
+            Ok(role.map(Into::into))
+        })
+        .await
     }
 }

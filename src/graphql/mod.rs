@@ -247,3 +247,13 @@ pub fn prepare(
         .data(loader(loaders::InvitationLoader(db.clone())))
         .data(loader(loaders::SeenLoader(db.clone())))
 }
+
+/// Runs a resolver's body in a box of its own. async-graphql moves each
+/// field's future by value, and an object's field future is as large as
+/// its largest resolver's: boxing the heavy ones (connections, loaders)
+/// keeps the plain fields beside them cheap (see README, Performance).
+pub(crate) fn boxed<'a, T>(
+    body: impl std::future::Future<Output = T> + Send + 'a,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>> {
+    Box::pin(body)
+}

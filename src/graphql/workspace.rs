@@ -77,9 +77,9 @@ impl Workspace {
         }
     }
 
-    pub(crate) fn through_invitation(model: ws::Model) -> Self {
+    pub(crate) fn through_invitation(model: Arc<ws::Model>) -> Self {
         Self {
-            model: Arc::new(model),
+            model,
             access: Access::ThroughInvitation,
         }
     }
@@ -90,15 +90,18 @@ impl Workspace {
 
     /// The caller's role here, if a member.
     async fn role(&self, ctx: &Context<'_>) -> Result<Option<Role>> {
-        match self.access {
-            Access::Member(role) => Ok(Some(role)),
-            Access::ThroughInvitation => {
-                let me = caller(ctx).await?.id();
-                Ok(loader::<RoleLoader>(ctx)?
-                    .load_one((self.workspace_id(), me))
-                    .await?)
+        super::boxed(async move {
+            match self.access {
+                Access::Member(role) => Ok(Some(role)),
+                Access::ThroughInvitation => {
+                    let me = caller(ctx).await?.id();
+                    Ok(loader::<RoleLoader>(ctx)?
+                        .load_one((self.workspace_id(), me))
+                        .await?)
+                }
             }
-        }
+        })
+        .await
     }
 
     /// The gate of every members-only field: whoever reaches the workspace
@@ -161,34 +164,43 @@ impl Workspace {
 
     /// Whether this is the viewer's default workspace.
     async fn default_workspace(&self, ctx: &Context<'_>) -> Result<bool> {
-        if self.role(ctx).await?.is_none() {
-            return Ok(false);
-        }
-        // Read through the loader, not the request's cached caller, so a
-        // mutation's own result shows the default it just set.
-        let me = caller(ctx).await?.id();
-        let profile = loader::<ProfileLoader>(ctx)?.load_one(me).await?;
-        Ok(profile.and_then(|p| p.default_workspace_id) == Some(self.model.id))
+        super::boxed(async move {
+            if self.role(ctx).await?.is_none() {
+                return Ok(false);
+            }
+            // Read through the loader, not the request's cached caller, so a
+            // mutation's own result shows the default it just set.
+            let me = caller(ctx).await?.id();
+            let profile = loader::<ProfileLoader>(ctx)?.load_one(me).await?;
+            Ok(profile.and_then(|p| p.default_workspace_id) == Some(self.model.id))
+        })
+        .await
     }
 
     async fn owner(&self, ctx: &Context<'_>) -> Result<Member> {
-        Member::load_as(ctx, ProfileId(self.model.owner_id), Role::Owner).await
+        super::boxed(async move {
+            Member::load_as(ctx, ProfileId(self.model.owner_id), Role::Owner).await
+        })
+        .await
     }
 
     /// The viewer's role here; null when the viewer is not a member (an invitee, say).
     async fn viewer_role(&self, ctx: &Context<'_>) -> Result<Option<WorkspaceRole>> {
-        Ok(self.role(ctx).await?.map(Into::into))
+        super::boxed(async move { Ok(self.role(ctx).await?.map(Into::into)) }).await
     }
 
     /// Managers only (null and FORBIDDEN for others).
     async fn webhooks(&self, ctx: &Context<'_>) -> Result<Option<Vec<Webhook>>> {
-        if !is_manager(self.member_role(ctx).await?) {
-            return Err(Error::forbidden(
-                "Only the owner and admins of the workspace see its webhooks",
-            ));
-        }
-        let hooks = webhooks::of_workspace(db(ctx)?, self.workspace_id()).await?;
-        Ok(Some(hooks.into_iter().map(Webhook::new).collect()))
+        super::boxed(async move {
+            if !is_manager(self.member_role(ctx).await?) {
+                return Err(Error::forbidden(
+                    "Only the owner and admins of the workspace see its webhooks",
+                ));
+            }
+            let hooks = webhooks::of_workspace(db(ctx)?, self.workspace_id()).await?;
+            Ok(Some(hooks.into_iter().map(Webhook::new).collect()))
+        })
+        .await
     }
 
     /// Members only (null and FORBIDDEN for others).
@@ -201,44 +213,53 @@ impl Workspace {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Option<MemberConnection>> {
-        self.member_role(ctx).await?;
-        let id = self.workspace_id();
-        let listing = format!("members:{id}");
-        let req = PageArgs::new(first, after, last, before).parse(&listing)?;
-        let db = db(ctx)?;
-        let page = members::page(db, id, &req).await?;
-        let wanted: Vec<(ProfileId, Role)> = page.items.iter().map(|(_, m)| *m).collect();
-        let found = Member::load_many(ctx, &wanted).await?;
-        let page = Page {
-            items: page
-                .items
-                .into_iter()
-                .filter_map(|(k, (p, _))| found.get(&p).map(|m| (k, m.clone())))
-                .collect(),
-            has_previous: page.has_previous,
-            has_next: page.has_next,
-        };
-        Ok(Some(
-            connection(ctx, &listing, page, members::count(db, id)).await?,
-        ))
+        super::boxed(async move {
+            self.member_role(ctx).await?;
+            let id = self.workspace_id();
+            let listing = format!("members:{id}");
+            let req = PageArgs::new(first, after, last, before).parse(&listing)?;
+            let db = db(ctx)?;
+            let page = members::page(db, id, &req).await?;
+            let wanted: Vec<(ProfileId, Role)> = page.items.iter().map(|(_, m)| *m).collect();
+            let found = Member::load_many(ctx, &wanted).await?;
+            let page = Page {
+                items: page
+                    .items
+                    .into_iter()
+                    .filter_map(|(k, (p, _))| found.get(&p).map(|m| (k, m.clone())))
+                    .collect(),
+                has_previous: page.has_previous,
+                has_next: page.has_next,
+            };
+            Ok(Some(
+                connection(ctx, &listing, page, members::count(db, id)).await?,
+            ))
+        })
+        .await
     }
 
     /// Members only (null and FORBIDDEN for others).
     async fn member(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Member>> {
-        self.member_role(ctx).await?;
-        let profile = ProfileId::parse(&id).map_err(|e| e.at("id"))?;
-        let m = members::membership(db(ctx)?, self.workspace_id(), profile)
-            .await?
-            .ok_or(Error::NotFound("member"))?;
-        Ok(Some(Member::load_as(ctx, profile, m.role).await?))
+        super::boxed(async move {
+            self.member_role(ctx).await?;
+            let profile = ProfileId::parse(&id).map_err(|e| e.at("id"))?;
+            let m = members::membership(db(ctx)?, self.workspace_id(), profile)
+                .await?
+                .ok_or(Error::NotFound("member"))?;
+            Ok(Some(Member::load_as(ctx, profile, m.role).await?))
+        })
+        .await
     }
 
     /// Members only. How long a new invitation stays acceptable after its email is sent.
     async fn invitation_expiry(&self, ctx: &Context<'_>) -> Result<Option<Duration>> {
-        self.member_role(ctx).await?;
-        Ok(Some(
-            Expiry::from_secs(self.model.invitation_expiry_secs).into(),
-        ))
+        super::boxed(async move {
+            self.member_role(ctx).await?;
+            Ok(Some(
+                Expiry::from_secs(self.model.invitation_expiry_secs).into(),
+            ))
+        })
+        .await
     }
 
     /// Active invitations (PENDING and ACCEPTED unless `status` says otherwise).
@@ -254,15 +275,18 @@ impl Workspace {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Option<InvitationConnection>> {
-        let role = self.member_role(ctx).await?;
-        let args = PageArgs::new(first, after, last, before);
-        let listing = Listing::Workspace {
-            id: self.workspace_id(),
-            role,
-        };
-        Ok(Some(
-            invitation_connection(ctx, listing, status, args).await?,
-        ))
+        super::boxed(async move {
+            let role = self.member_role(ctx).await?;
+            let args = PageArgs::new(first, after, last, before);
+            let listing = Listing::Workspace {
+                id: self.workspace_id(),
+                role,
+            };
+            Ok(Some(
+                invitation_connection(ctx, listing, status, args).await?,
+            ))
+        })
+        .await
     }
 }
 
@@ -459,6 +483,6 @@ impl WorkspaceMutation {
         let profile = ProfileId::parse(&profile_id).map_err(|e| e.at("profileId"))?;
         let model = team::remove_member(db(ctx)?, caller, workspace, profile).await?;
         // As the caller sees it now (having left: from outside).
-        Ok(Workspace::through_invitation(model))
+        Ok(Workspace::through_invitation(Arc::new(model)))
     }
 }
