@@ -6,6 +6,10 @@
 //! SQL statements of `sentInvitations` directly, through the same driver
 //! and pool settings, at the same concurrency.
 //!
+//! On PostgreSQL, the peers in `bench/peers/` (PostGraphile 4; Apollo
+//! Server 4 with DataLoader) answer the same listing on the same database,
+//! one at a time, when `npm ci` has been run in their folders.
+//!
 //! Run with `bench/run.sh` (it builds both binaries in release mode).
 //! Options: `--seconds N` (measured time per row, default 10), `--warmup N`
 //! (default 2), `--concurrency N` (default 32), `--only postgres|sqlite`;
@@ -44,6 +48,8 @@ struct Options {
     warmup: u64,
     concurrency: usize,
     only: Option<String>,
+    /// Seed this backend's database, keep it, and stop (bench/profile.sh).
+    prepare_only: Option<String>,
     pg_url: String,
 }
 
@@ -53,6 +59,7 @@ fn options() -> Options {
         warmup: 2,
         concurrency: 32,
         only: None,
+        prepare_only: None,
         pg_url: std::env::var("BENCH_PG_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
     };
@@ -64,6 +71,7 @@ fn options() -> Options {
             "--warmup" => o.warmup = value.parse().expect("--warmup N"),
             "--concurrency" => o.concurrency = value.parse().expect("--concurrency N"),
             "--only" => o.only = Some(value),
+            "--prepare-only" => o.prepare_only = Some(value),
             other => panic!("unknown option {other}"),
         }
     }
@@ -250,6 +258,46 @@ struct Server {
 }
 
 impl Server {
+    /// A peer (`bench/peers/<peer>/server.mjs`) on the database at `url`,
+    /// or `None` when its packages are not installed (`npm ci` there).
+    fn start_peer(peer: &str, url: &str) -> Option<Server> {
+        use std::io::{BufRead, BufReader};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("peers")
+            .join(peer);
+        if !dir.join("node_modules").is_dir() {
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let started = Instant::now();
+        let mut child = Command::new("node")
+            .arg("server.mjs")
+            .current_dir(&dir)
+            .env("DATABASE_URL", url)
+            .env("PORT", port.to_string())
+            .env("NODE_ENV", "production")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node runs");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if line.trim() == "ready" {
+                break;
+            }
+        }
+        std::thread::spawn(move || lines.for_each(drop));
+        Some(Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            ready_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
     fn start(url: &str) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -338,6 +386,41 @@ struct Row {
     p99_ms: f64,
     errors: u64,
     rss_mib: Option<f64>,
+    /// Cores the server process used while measured.
+    server_cores: Option<f64>,
+    /// Cores PostgreSQL's processes used meanwhile.
+    db_cores: f64,
+}
+
+/// CPU seconds a process has used (Linux: utime + stime in clock ticks of
+/// 1/100 s).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds used by every `postgres` process.
+fn postgres_cpu_seconds() -> f64 {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(cpu_seconds)
+        .sum()
 }
 
 /// Runs `call` from `concurrency` tasks for warm-up plus `seconds`.
@@ -378,6 +461,8 @@ async fn drive(o: &Options, name: &str, call: Call, server: Option<&Server>) -> 
     tokio::time::sleep(Duration::from_secs(o.warmup)).await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
+    let server_cpu = server.map(|s| cpu_seconds(s.child.id()));
+    let db_cpu = postgres_cpu_seconds();
     let mut peak_rss: f64 = 0.0;
     while started.elapsed() < Duration::from_secs(o.seconds) {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -387,6 +472,10 @@ async fn drive(o: &Options, name: &str, call: Call, server: Option<&Server>) -> 
     }
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
+    let server_cores = server
+        .zip(server_cpu)
+        .map(|(s, before)| (cpu_seconds(s.child.id()) - before) / elapsed);
+    let db_cores = (postgres_cpu_seconds() - db_cpu) / elapsed;
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         t.await.unwrap();
@@ -399,6 +488,8 @@ async fn drive(o: &Options, name: &str, call: Call, server: Option<&Server>) -> 
         p99_ms: hist.value_at_quantile(0.99) as f64 / 1000.0,
         errors: errors.load(Ordering::Relaxed),
         rss_mib: server.map(|_| peak_rss),
+        server_cores,
+        db_cores,
     }
 }
 
@@ -422,14 +513,23 @@ fn graphql_call(
     base: &str,
     body: impl Fn(u64) -> Value + Send + Sync + 'static,
 ) -> Call {
+    post_call(client, format!("{base}/graphql"), Some(token()), body)
+}
+
+/// POSTs `body(i)` to `url`; true for a 200 without `errors`.
+fn post_call(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<String>,
+    body: impl Fn(u64) -> Value + Send + Sync + 'static,
+) -> Call {
     let client = client.clone();
-    let url = format!("{base}/graphql");
-    let bearer = format!("Bearer {}", token());
+    let bearer = token.map(|t| format!("Bearer {t}"));
     Arc::new(move |i| {
-        let req = client
-            .post(&url)
-            .header("authorization", &bearer)
-            .json(&body(i));
+        let mut req = client.post(&url).json(&body(i));
+        if let Some(b) = &bearer {
+            req = req.header("authorization", b);
+        }
         Box::pin(async move {
             match req.send().await {
                 Ok(res) if res.status() == 200 => match res.bytes().await {
@@ -537,6 +637,55 @@ fn ceiling_call(db: DatabaseConnection) -> Call {
     })
 }
 
+/// PostGraphile's form of request 2: the busy creator's 50 newest
+/// invitations with creator and workspace (it checks no token).
+fn postgraphile_listing() -> Value {
+    json!({ "query": format!(
+        "{{ allInvitations(first: 50, orderBy: [CREATED_DESC, ID_DESC], condition: {{ creatorId: \"{}\" }}) {{ nodes {{ id status email created creator: profileByCreatorId {{ name handle }} workspace: workspaceByWorkspaceId {{ name }} }} }} }}",
+        profile_id(0)
+    ) })
+}
+
+/// Apollo Server's form of request 2 (it checks no token either).
+fn apollo_listing() -> Value {
+    json!({ "query": format!(
+        "{{ sentInvitations(creatorId: \"{}\", first: 50) {{ nodes {{ id status email created creator {{ name handle }} workspace {{ name }} }} }} }}",
+        profile_id(0)
+    ) })
+}
+
+/// A request body of a benchmark row.
+type Body = fn() -> Value;
+
+/// The peers' rows: `{ __typename }` and the listing, one peer at a time.
+async fn peers(o: &Options, url: &str, client: &reqwest::Client) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let peers: [(&str, &str, Body); 2] = [
+        ("PostGraphile 4", "postgraphile", postgraphile_listing),
+        ("Apollo Server 4 + DataLoader", "apollo", apollo_listing),
+    ];
+    for (name, folder, listing) in peers {
+        let Some(peer) = Server::start_peer(folder, url) else {
+            eprintln!("postgres: {name} skipped (run `npm ci` in bench/peers/{folder})");
+            continue;
+        };
+        let endpoint = format!("{}/graphql", peer.base);
+        for (what, body) in [
+            (
+                "{ __typename }",
+                (|| json!({ "query": "{ __typename }" })) as Body,
+            ),
+            ("listing as request 2", listing),
+        ] {
+            eprintln!("postgres: {name}, {what}");
+            let call = post_call(client, endpoint.clone(), None, move |_| body());
+            rows.push(drive(o, &format!("peer: {name}, {what}"), call, Some(&peer)).await);
+        }
+        peer.stop();
+    }
+    rows
+}
+
 async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64, String) {
     eprintln!("{backend}: preparing the database");
     let url = prepare(backend, &o.pg_url).await;
@@ -590,6 +739,10 @@ async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64, Strin
         }),
     ];
     for (name, call) in scenarios {
+        if name.starts_with('4') && backend == "postgres" {
+            // The peers, on the same data, before the writes change it.
+            rows.extend(peers(o, &url, &client).await);
+        }
         if name.starts_with('4') {
             // Before the writes, which grow the busy creator's listing.
             eprintln!("{backend}: ceiling (the SQL of request 2, same driver and pool)");
@@ -619,6 +772,10 @@ async fn bench_backend(o: &Options, backend: &str) -> (Vec<Row>, f64, f64, Strin
 #[tokio::main]
 async fn main() {
     let o = options();
+    if let Some(backend) = &o.prepare_only {
+        println!("{}", prepare(backend, &o.pg_url).await);
+        return;
+    }
     let backends: Vec<&str> = ["postgres", "sqlite"]
         .into_iter()
         .filter(|b| o.only.as_deref().is_none_or(|only| only == *b))
@@ -634,10 +791,10 @@ async fn main() {
             "\n{backend}: {} connections, {} s per row after {} s warm-up; ready {ready_ms:.0} ms after start; RSS after the run {idle_rss:.1} MiB\n\n",
             o.concurrency, o.seconds, o.warmup
         ));
-        report.push_str("| request | req/s | p50 ms | p99 ms | p99/p50 | errors | server RSS MiB (peak) |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        report.push_str("| request | req/s | p50 ms | p99 ms | p99/p50 | errors | server RSS MiB (peak) | server cores | PostgreSQL cores |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &rows {
             report.push_str(&format!(
-                "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} |\n",
+                "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {} | {:.2} |\n",
                 r.name,
                 r.rps,
                 r.p50_ms,
@@ -645,6 +802,8 @@ async fn main() {
                 r.p99_ms / r.p50_ms.max(0.001),
                 r.errors,
                 r.rss_mib.map_or("-".into(), |m| format!("{m:.1}")),
+                r.server_cores.map_or("-".into(), |c| format!("{c:.2}")),
+                r.db_cores,
             ));
         }
         if let Some(sent) = rows.get(1) {
@@ -652,6 +811,16 @@ async fn main() {
                 "\nrequest 2 reaches {:.0} % of its SQL ceiling\n",
                 100.0 * sent.rps / ceiling.max(1.0)
             ));
+            for peer in rows
+                .iter()
+                .filter(|r| r.name.starts_with("peer:") && r.name.ends_with("request 2"))
+            {
+                report.push_str(&format!(
+                    "request 2 makes {:.2}x the requests per second of {}\n",
+                    sent.rps / peer.rps.max(1.0),
+                    peer.name
+                ));
+            }
         }
         report.push_str(&bulk);
     }

@@ -36,6 +36,8 @@ struct Options {
     subscribers: usize,
     events: usize,
     deliveries: usize,
+    /// MAIL_CONCURRENCY of the server that drains the emails.
+    mail_lanes: usize,
     pg_url: String,
 }
 
@@ -44,6 +46,7 @@ fn options() -> Options {
         subscribers: 1000,
         events: 50,
         deliveries: 1000,
+        mail_lanes: 4,
         pg_url: std::env::var("BENCH_PG_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
     };
@@ -54,6 +57,7 @@ fn options() -> Options {
             "--subscribers" => o.subscribers = value.parse().expect("--subscribers N"),
             "--events" => o.events = value.parse().expect("--events N"),
             "--deliveries" => o.deliveries = value.parse().expect("--deliveries N"),
+            "--mail-lanes" => o.mail_lanes = value.parse().expect("--mail-lanes N"),
             other => panic!("unknown option {other}"),
         }
     }
@@ -86,6 +90,10 @@ impl Drop for TempDir {
 
 impl Server {
     fn start(url: &str, worker: bool) -> Server {
+        Server::start_with(url, worker, &[])
+    }
+
+    fn start_with(url: &str, worker: bool, env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -108,6 +116,7 @@ impl Server {
             .env("INVITE_RATE_PER_INVITER", "0")
             .env("INVITE_RATE_PER_WORKSPACE", "0")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -231,6 +240,62 @@ fn report(name: &str, h: &Histogram<u64>) {
 }
 
 /// A local webhook receiver: records when each request arrived, answers 200.
+/// A bare SMTP server on port 0 that accepts every message (no TLS, no
+/// auth) and counts them: the other end of a real SMTP conversation, as
+/// fast as a local relay can be.
+async fn smtp_sink() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncBufReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}?tls=none", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((conn, _)) = listener.accept().await else {
+                return;
+            };
+            let counted = counted.clone();
+            // As SMTP servers do: replies are small and must not wait.
+            let _ = conn.set_nodelay(true);
+            tokio::spawn(async move {
+                let (read, mut write) = conn.into_split();
+                let mut lines = tokio::io::BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let reply: &[u8] = if in_data {
+                        if line != "." {
+                            continue;
+                        }
+                        in_data = false;
+                        counted.fetch_add(1, Ordering::Relaxed);
+                        b"250 queued\r\n"
+                    } else {
+                        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                        match verb.as_str() {
+                            "EHLO" => b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
+                            "DATA" => {
+                                in_data = true;
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                return;
+                            }
+                            _ => b"250 ok\r\n",
+                        }
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, count)
+}
+
 async fn receiver() -> (String, Arc<Mutex<Vec<Instant>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -426,14 +491,15 @@ async fn main() {
 
     // 3. Webhook latency.
     let (hook_url, seen) = receiver().await;
-    gql(
+    let hook = gql(
         &client,
         &a.base,
         &ada,
-        "mutation($ws: ID!, $url: String!) { createWebhook(workspaceId: $ws, url: $url, events: [CREATED]) { secret } }",
+        "mutation($ws: ID!, $url: String!) { createWebhook(workspaceId: $ws, url: $url, events: [CREATED]) { webhook { id } } }",
         json!({ "ws": ws, "url": hook_url }),
     )
-    .await;
+    .await["createWebhook"]["webhook"]["id"]
+        .clone();
     {
         let mut h = histogram();
         for i in 0..100 {
@@ -505,6 +571,83 @@ async fn main() {
         "webhook throughput: {done} of {} queued deliveries in {secs:.2} s from server start = {:.0} deliveries/s (4 lanes, its emails sent to files meanwhile)",
         o.deliveries,
         done as f64 / secs
+    );
+    drop(drain);
+
+    // 5. Email: how fast createInvitation fills the outbox at full speed
+    // (32 at a time, no worker), then how fast one server's worker drains
+    // it through a real SMTP conversation with a local SMTP server.
+    let (smtp_url, sent) = smtp_sink().await;
+    let filler = Server::start(&url, false);
+    // Emails only: no webhook deliveries beside them.
+    gql(
+        &client,
+        &filler.base,
+        &ada,
+        "mutation($id: ID!) { deleteWebhook(id: $id) }",
+        json!({ "id": hook }),
+    )
+    .await;
+    let n = o.deliveries * 2;
+    let sem = Arc::new(tokio::sync::Semaphore::new(32));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let (client, base, ada, ws, sem) = (
+            client.clone(),
+            filler.base.clone(),
+            ada.clone(),
+            ws.clone(),
+            sem.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _p = sem.acquire().await.unwrap();
+            gql(
+                &client,
+                &base,
+                &ada,
+                INVITE,
+                json!({ "ws": ws, "email": format!("mail{i}@acme.test") }),
+            )
+            .await;
+        }));
+    }
+    futures_util::future::join_all(tasks).await;
+    let fill = n as f64 / started.elapsed().as_secs_f64();
+    drop(filler);
+    // Everything queued, these and any left from the earlier parts.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let queued: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) AS n FROM email_outbox WHERE status = 'QUEUED'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    db.close().await.ok();
+    let n = queued as usize;
+    let started = Instant::now();
+    let lanes = o.mail_lanes.to_string();
+    let drain = Server::start_with(
+        &url,
+        true,
+        &[("SMTP_URL", &smtp_url), ("MAIL_CONCURRENCY", &lanes)],
+    );
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let sent_count = || sent.load(std::sync::atomic::Ordering::Relaxed);
+    while sent_count() < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let drained = sent_count() as f64 / secs;
+    println!(
+        "email: createInvitation fills the outbox at {fill:.0} emails/s (32 at a time); one server's worker sent {} of the {n} queued over SMTP in {secs:.2} s from its start = {drained:.0} emails/s with {} lanes ({})",
+        sent_count(),
+        o.mail_lanes,
+        if drained >= fill { "drains at least as fast as it fills" } else { "slower than it fills: the queue grows under sustained load" }
     );
     drop(drain);
     admin
