@@ -183,8 +183,9 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub cors_allowed_origins: Vec<String>,
-    /// Connections in the PostgreSQL pool (SQLite keeps one).
-    #[arg(long, env = "DB_MAX_CONNECTIONS", global = true, default_value_t = 10)]
+    /// Connections in the PostgreSQL pool (SQLite keeps one). With several
+    /// processes on one server, keep processes x pool under max_connections.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", global = true, default_value_t = 20)]
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before failing.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT", global = true, default_value = "5s", value_parser = parse_duration)]
