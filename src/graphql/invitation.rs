@@ -157,26 +157,22 @@ impl Invitation {
 
     /// The member who sent the invitation.
     async fn creator(&self, ctx: &Context<'_>) -> Result<Member> {
-        super::boxed(async move {
-            match &self.creator {
-                Some(p) => Ok(Member::shared_in(p.clone(), self.workspace_id())),
-                None => {
-                    Member::load_in(ctx, ProfileId(self.model.creator_id), self.workspace_id())
-                        .await
-                }
+        match &self.creator {
+            Some(p) => Ok(Member::shared_in(p.clone(), self.workspace_id())),
+            None => {
+                let id = ProfileId(self.model.creator_id);
+                super::boxed(Member::load_in(ctx, id, self.workspace_id())).await
             }
-        })
-        .await
+        }
     }
 
     /// The workspace the recipient is invited to.
     async fn workspace(&self, ctx: &Context<'_>) -> Result<Workspace> {
-        super::boxed(async move {
-            Ok(Workspace::through_invitation(
-                self.workspace_model(ctx).await?,
-            ))
-        })
-        .await
+        let model = match &self.workspace {
+            Some(w) => w.clone(),
+            None => super::boxed(self.workspace_model(ctx)).await?,
+        };
+        Ok(Workspace::through_invitation(model))
     }
 
     /// Delivery of the invitation email (the newest, after a resend); visible to the creator and the managers only, null for anyone else.
