@@ -390,6 +390,8 @@ struct Row {
     server_cores: Option<f64>,
     /// Cores PostgreSQL's processes used meanwhile.
     db_cores: f64,
+    /// Cores this process (the load generator) used meanwhile.
+    client_cores: f64,
 }
 
 /// CPU seconds a process has used (Linux: utime + stime in clock ticks of
@@ -463,6 +465,7 @@ async fn drive(o: &Options, name: &str, call: Call, server: Option<&Server>) -> 
     let started = Instant::now();
     let server_cpu = server.map(|s| cpu_seconds(s.child.id()));
     let db_cpu = postgres_cpu_seconds();
+    let client_cpu = cpu_seconds(std::process::id());
     let mut peak_rss: f64 = 0.0;
     while started.elapsed() < Duration::from_secs(o.seconds) {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -476,6 +479,7 @@ async fn drive(o: &Options, name: &str, call: Call, server: Option<&Server>) -> 
         .zip(server_cpu)
         .map(|(s, before)| (cpu_seconds(s.child.id()) - before) / elapsed);
     let db_cores = (postgres_cpu_seconds() - db_cpu) / elapsed;
+    let client_cores = (cpu_seconds(std::process::id()) - client_cpu) / elapsed;
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         t.await.unwrap();
@@ -490,6 +494,7 @@ async fn drive(o: &Options, name: &str, call: Call, server: Option<&Server>) -> 
         rss_mib: server.map(|_| peak_rss),
         server_cores,
         db_cores,
+        client_cores,
     }
 }
 
@@ -791,10 +796,10 @@ async fn main() {
             "\n{backend}: {} connections, {} s per row after {} s warm-up; ready {ready_ms:.0} ms after start; RSS after the run {idle_rss:.1} MiB\n\n",
             o.concurrency, o.seconds, o.warmup
         ));
-        report.push_str("| request | req/s | p50 ms | p99 ms | p99/p50 | errors | server RSS MiB (peak) | server cores | PostgreSQL cores |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        report.push_str("| request | req/s | p50 ms | p99 ms | p99/p50 | errors | server RSS MiB (peak) | server cores | PostgreSQL cores | load generator cores |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &rows {
             report.push_str(&format!(
-                "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {} | {:.2} |\n",
+                "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {} | {:.2} | {:.2} |\n",
                 r.name,
                 r.rps,
                 r.p50_ms,
@@ -804,6 +809,7 @@ async fn main() {
                 r.rss_mib.map_or("-".into(), |m| format!("{m:.1}")),
                 r.server_cores.map_or("-".into(), |c| format!("{c:.2}")),
                 r.db_cores,
+                r.client_cores,
             ));
         }
         if let Some(sent) = rows.get(1) {
