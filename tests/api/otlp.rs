@@ -57,6 +57,17 @@ impl Collector {
         }
     }
 
+    /// The span of the GraphQL operation named `name`.
+    async fn operation(&self, name: &str) -> Exported {
+        self.span(|s| {
+            s.attributes
+                .get("graphql.operation.name")
+                .map(String::as_str)
+                == Some(name)
+        })
+        .await
+    }
+
     /// Waits up to 10 s for a span that `wanted` accepts.
     async fn span(&self, wanted: impl Fn(&Exported) -> bool) -> Exported {
         for _ in 0..200 {
@@ -154,14 +165,7 @@ async fn a_request_span_carries_the_callers_trace_and_the_graphql_operation() {
         .unwrap();
     assert_eq!(res.status(), 200);
 
-    let span = collector
-        .span(|s| {
-            s.attributes
-                .get("graphql.operation.name")
-                .map(String::as_str)
-                == Some("Mine")
-        })
-        .await;
+    let span = collector.operation("Mine").await;
     assert_eq!(span.name, "POST /graphql");
     assert_eq!(span.attributes["graphql.operation.type"], "query");
     assert_eq!(span.attributes["http.response.status_code"], "200");
@@ -218,14 +222,7 @@ async fn a_webhook_delivery_carries_the_trace_of_the_request_that_caused_it() {
     let parts: Vec<&str> = parent.split('-').collect();
     assert_eq!(parts.len(), 4, "{parent}");
     assert_eq!(parts[1], TRACE, "the request's trace");
-    let request = collector
-        .span(|s| {
-            s.attributes
-                .get("graphql.operation.name")
-                .map(String::as_str)
-                == Some("Invite")
-        })
-        .await;
+    let request = collector.operation("Invite").await;
     assert_eq!(request.attributes["graphql.operation.type"], "mutation");
     assert_eq!(
         parts[2], request.span_id,
