@@ -105,10 +105,8 @@ impl Invitation {
         InvitationId(self.model.id)
     }
 
-    async fn workspace_model(&self, ctx: &Context<'_>) -> Result<Arc<workspace::Model>> {
-        if let Some(w) = &self.workspace {
-            return Ok(w.clone());
-        }
+    /// Through the loader, for an invitation not read by a listing.
+    async fn load_workspace(&self, ctx: &Context<'_>) -> Result<Arc<workspace::Model>> {
         loader::<WorkspaceLoader>(ctx)?
             .load_one(WorkspaceId(self.model.workspace_id))
             .await?
@@ -170,7 +168,7 @@ impl Invitation {
     async fn workspace(&self, ctx: &Context<'_>) -> Result<Workspace> {
         let model = match &self.workspace {
             Some(w) => w.clone(),
-            None => super::boxed(self.workspace_model(ctx)).await?,
+            None => super::boxed(self.load_workspace(ctx)).await?,
         };
         Ok(Workspace::through_invitation(model))
     }
@@ -278,7 +276,6 @@ pub(crate) async fn invitation_connection(
 }
 
 /// A listing's creators and workspaces, by id.
-#[derive(Default)]
 struct Related {
     creators: HashMap<Uuid, Arc<profile::Model>>,
     workspaces: HashMap<Uuid, Arc<workspace::Model>>,

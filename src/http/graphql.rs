@@ -170,14 +170,10 @@ fn record_operation(r: &mut Request) {
     use async_graphql::parser::types::OperationType;
     let wanted = r.operation_name.clone();
     let Ok(doc) = r.parsed_query() else { return };
-    let Some((name, op)) = doc
-        .operations
-        .iter()
-        .find(|(n, _)| wanted.is_none() || n.map(|n| n.as_str()) == wanted.as_deref())
-    else {
+    let Some((name, ty)) = request::operations_named(doc, wanted.as_deref()).next() else {
         return;
     };
-    let ty = match op.node.ty {
+    let ty = match ty {
         OperationType::Query => "query",
         OperationType::Mutation => "mutation",
         OperationType::Subscription => "subscription",
@@ -185,7 +181,7 @@ fn record_operation(r: &mut Request) {
     let span = tracing::Span::current();
     span.record("graphql.operation.type", ty);
     if let Some(name) = name {
-        span.record("graphql.operation.name", name.as_str());
+        span.record("graphql.operation.name", name);
     }
 }
 

@@ -50,7 +50,7 @@ pub async fn request_id(
     let id = id_for(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
     // The GraphQL attributes are OpenTelemetry's semantic conventions,
-    // filled in once the operation is known (`graphql::record_operation`).
+    // filled in once the operation is known (`http::graphql::record_operation`).
     let span = tracing::info_span!(
         "request",
         otel.name = %format_args!("{} {}", req.method(), req.path()),

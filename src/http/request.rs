@@ -5,7 +5,10 @@
 //! And the bearer token.
 
 use actix_web::{http::header, web, HttpRequest};
-use async_graphql::{parser::types::OperationType, Request, ServerError, Variables};
+use async_graphql::{
+    parser::types::{ExecutableDocument, OperationType},
+    Request, ServerError, Variables,
+};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::time::Duration;
@@ -248,9 +251,18 @@ impl Params {
 }
 
 /// Whether the operation a document would run is a mutation.
-fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
+fn is_mutation(doc: &ExecutableDocument, name: Option<&str>) -> bool {
+    operations_named(doc, name).any(|(_, ty)| ty == OperationType::Mutation)
+}
+
+/// The operations `operationName` may select, with their names and types:
+/// the one so named, or, with no name given, all of them.
+pub(crate) fn operations_named<'a>(
+    doc: &'a ExecutableDocument,
+    name: Option<&'a str>,
+) -> impl Iterator<Item = (Option<&'a str>, OperationType)> + 'a {
     doc.operations
         .iter()
-        .filter(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
-        .any(|(_, op)| op.node.ty == OperationType::Mutation)
+        .map(|(op_name, op)| (op_name.map(|n| n.as_str()), op.node.ty))
+        .filter(move |(op_name, _)| name.is_none() || *op_name == name)
 }
